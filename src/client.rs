@@ -1,0 +1,448 @@
+//! The typed async client of HoneyHive's ingestion endpoints.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+use uuid::Uuid;
+
+use crate::config::{self, ApiKey, DEFAULT_API_URL, DEFAULT_TIMEOUT, EnvLookup};
+use crate::error::Error;
+use crate::wire::{
+    CreateSession, CreateSessionResponse, ErrorBody, Event, EventBatch, EventBatchResponse,
+    EventRecord, LegacySession, Success, UpdateEvent,
+};
+
+/// `User-Agent` of every request: the crate and its version.
+pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// Longest excerpt of a non-JSON error body kept in [`Error::Status`].
+const EXCERPT_CHARS: usize = 200;
+
+/// An async client of the HoneyHive data-plane API.
+///
+/// Cheap to clone: clones share one connection pool.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use tracing_honeyhive::client::Client;
+/// use tracing_honeyhive::wire::{CreateSession, Event, EventType};
+/// # let server = tracing_honeyhive::emulator::Emulator::builder().with_api_key("hh_doc").start().unwrap();
+///
+/// let client = Client::builder()
+///     .with_api_key("hh_doc")
+///     .with_api_url(server.url()) // else HH_API_URL, else HoneyHive's data plane
+///     .build()?;
+///
+/// let mut session = CreateSession::default();
+/// session.session_name = Some("support chat".into());
+/// let created = client.create_session(&session).await?;
+///
+/// let mut event = Event::new(EventType::Model);
+/// event.event_name = Some("chat completion".into());
+/// client.create_session_event_batch(created.session_id, &[event]).await?;
+/// # assert_eq!(server.events().len(), 1);
+/// # Ok::<(), tracing_honeyhive::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    api_key: Option<ApiKey>,
+    timeout: Duration,
+    client_headers: bool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("api_key", &self.api_key)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder; see [`ClientBuilder`] for the settings and their environment variables.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL requests go to.
+    pub fn api_url(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// `POST /v1/sessions`: creates a session, or, for an existing `session_id`, merges
+    /// `metadata` and `user_properties` into it. Returns the id the server settled on.
+    pub async fn create_session(
+        &self,
+        session: &CreateSession,
+    ) -> Result<CreateSessionResponse, Error> {
+        self.session_response(Method::POST, "/v1/sessions".into(), session)
+            .await
+    }
+
+    /// `POST /v1/sessions/{session_id}/events/batch`: adds events, in order, to an existing
+    /// session. The path's `session_id` overrides any in the events.
+    pub async fn create_session_event_batch(
+        &self,
+        session_id: Uuid,
+        events: &[Event],
+    ) -> Result<(), Error> {
+        #[derive(Serialize)]
+        struct Batch<'a> {
+            events: &'a [Event],
+        }
+        let path = format!("/v1/sessions/{session_id}/events/batch");
+        let success: Success = self
+            .call(Method::POST, path.clone(), &Batch { events })
+            .await?;
+        refused_if_unsuccessful(success, "POST", path)
+    }
+
+    /// `PUT /v1/events/{event_id}`: updates an event, or a session through its `session_id`.
+    /// The answer's body is not specified, so it is not read.
+    pub async fn update_event(&self, event_id: Uuid, update: &UpdateEvent) -> Result<(), Error> {
+        let path = format!("/v1/events/{event_id}");
+        self.send(Method::PUT, path, update).await.map(drop)
+    }
+
+    /// Deprecated `POST /session/start`, for servers that predate `/v1/sessions`.
+    pub async fn start_session_legacy(
+        &self,
+        session: &LegacySession,
+    ) -> Result<CreateSessionResponse, Error> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            session: &'a LegacySession,
+        }
+        self.session_response(Method::POST, "/session/start".into(), &Body { session })
+            .await
+    }
+
+    /// `POST /v1/events/batch`: events of any sessions, or of one new session with
+    /// `single_session`.
+    pub async fn create_event_batch(
+        &self,
+        batch: &EventBatch,
+    ) -> Result<EventBatchResponse, Error> {
+        self.call(Method::POST, "/v1/events/batch".into(), batch)
+            .await
+    }
+
+    async fn session_response(
+        &self,
+        method: Method,
+        path: String,
+        body: &impl Serialize,
+    ) -> Result<CreateSessionResponse, Error> {
+        let record: EventRecord = self.call(method.clone(), path.clone(), body).await?;
+        let session_id = record
+            .session_id
+            .as_deref()
+            .ok_or("missing field `session_id`".to_owned())
+            .and_then(|id| Uuid::parse_str(id).map_err(|e| format!("`{id}` is not a UUID: {e}")))
+            .map_err(|reason| Error::Decode {
+                method: method_name(&method),
+                path,
+                json_path: "session_id".into(),
+                reason,
+            })?;
+        Ok(CreateSessionResponse { session_id, record })
+    }
+
+    /// Sends and decodes the success body as `T`.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        body: &impl Serialize,
+    ) -> Result<T, Error> {
+        let bytes = self.send(method.clone(), path.clone(), body).await?;
+        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(deserializer).map_err(|e| Error::Decode {
+            method: method_name(&method),
+            path,
+            json_path: e.path().to_string(),
+            reason: e.into_inner().to_string(),
+        })
+    }
+
+    /// Sends one request; a success answer yields its body, any other an [`Error`].
+    async fn send(
+        &self,
+        method: Method,
+        path: String,
+        body: &impl Serialize,
+    ) -> Result<Vec<u8>, Error> {
+        let name = method_name(&method);
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        let mut request = self
+            .http
+            .request(method, url)
+            .timeout(self.timeout)
+            .header(CONTENT_TYPE, "application/json")
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .json(body);
+        if let Some(key) = &self.api_key {
+            let mut value =
+                HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {
+                    Error::config("api_key", "contains characters not allowed in a header")
+                })?;
+            value.set_sensitive(true);
+            request = request.header(AUTHORIZATION, value);
+        }
+        if self.client_headers {
+            request = request
+                .header("hh-client-package", env!("CARGO_PKG_NAME"))
+                .header("hh-client-version", env!("CARGO_PKG_VERSION"))
+                .header("hh-client-language", "rust");
+        }
+        let transport = |e: reqwest::Error, path: String| {
+            if e.is_timeout() {
+                Error::Timeout {
+                    method: name,
+                    path,
+                    timeout: self.timeout,
+                }
+            } else {
+                Error::Transport {
+                    method: name,
+                    path,
+                    source: Box::new(e),
+                }
+            }
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport(e, path.clone()))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport(e, path.clone()))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        let (message, error_code) = describe_error_body(status, &bytes);
+        Err(Error::Status {
+            method: name,
+            path,
+            status: status.as_u16(),
+            message,
+            error_code,
+            retry_after,
+        })
+    }
+}
+
+/// A `{"success": false}` answer is a refusal even with a 200 status.
+fn refused_if_unsuccessful(
+    success: Success,
+    method: &'static str,
+    path: String,
+) -> Result<(), Error> {
+    if success.success {
+        return Ok(());
+    }
+    Err(Error::Status {
+        method,
+        path,
+        status: 200,
+        message: "the server answered {\"success\": false}".into(),
+        error_code: None,
+        retry_after: None,
+    })
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::PUT => "PUT",
+        Method::GET => "GET",
+        _ => "POST",
+    }
+}
+
+/// The message of an error answer: the `message` of the documented JSON error body, else a short,
+/// single-line excerpt of whatever came back (a proxy's HTML page, plain text), else the status's
+/// reason phrase.
+pub(crate) fn describe_error_body(status: StatusCode, body: &[u8]) -> (String, Option<String>) {
+    if let Ok(error) = serde_json::from_slice::<ErrorBody>(body) {
+        return (error.message, error.error_code);
+    }
+    let text = String::from_utf8_lossy(body);
+    let title = text.find("<title>").and_then(|start| {
+        let rest = &text[start + "<title>".len()..];
+        rest.find("</title>").map(|end| &rest[..end])
+    });
+    let excerpt: String = title
+        .unwrap_or(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(EXCERPT_CHARS)
+        .collect();
+    let reason = status.canonical_reason().unwrap_or("error");
+    let message = match (excerpt.is_empty(), title.is_some()) {
+        (true, _) => format!("{reason} (empty body)"),
+        (false, true) => format!("{reason} (HTML page: {excerpt})"),
+        (false, false) => format!("{reason} (non-JSON body: {excerpt})"),
+    };
+    (message, None)
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date, relative to `now`; a date in the past is no
+/// wait. Unparseable values are ignored.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0)
+            .then(|| Duration::from_secs_f64(seconds.min(1e9)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Builds a [`Client`].
+///
+/// | setting | builder method | environment variable | default |
+/// |---|---|---|---|
+/// | API key | [`with_api_key`](Self::with_api_key) | `HH_API_KEY` | none: required unless the URL is loopback |
+/// | base URL | [`with_api_url`](Self::with_api_url) | `HH_API_URL` | `https://api.dp1.us.honeyhive.ai` |
+/// | request timeout | [`with_timeout`](Self::with_timeout) | `HH_API_TIMEOUT` (seconds) | 10 s |
+#[derive(Default, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Option<ApiKey>,
+    api_url: Option<String>,
+    timeout: Option<Duration>,
+    allow_insecure_http: bool,
+    without_client_headers: bool,
+    http: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("api_url", &self.api_url)
+            .field("timeout", &self.timeout)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key, sent as `Authorization: Bearer`. Default: `HH_API_KEY`.
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey::new(key));
+        self
+    }
+
+    /// The base URL, such as a dedicated data plane or a local server.
+    /// Default: `HH_API_URL`, else `https://api.dp1.us.honeyhive.ai`.
+    pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(url.into());
+        self
+    }
+
+    /// The longest wait for one request, answer body included. Default: `HH_API_TIMEOUT`
+    /// (seconds), else 10 s.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Allows plain `http://` to a host that is not loopback, which sends the API key
+    /// unencrypted. Default: refused.
+    pub fn with_allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Whether to send the optional `hh-client-package`, `hh-client-version` and
+    /// `hh-client-language` headers. Default: sent.
+    pub fn with_client_headers(mut self, send: bool) -> Self {
+        self.without_client_headers = !send;
+        self
+    }
+
+    /// Uses `http` for requests, to share a pool or to set proxies or TLS roots. Its own
+    /// redirect policy applies; the default client follows no redirect, so the API key never
+    /// reaches another host.
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Resolves the settings against the `HH_*` environment and checks them.
+    pub fn build(self) -> Result<Client, Error> {
+        self.build_with_env(&config::process_env)
+    }
+
+    pub(crate) fn build_with_env(self, env: EnvLookup<'_>) -> Result<Client, Error> {
+        let url = config::env_or(self.api_url, env, "HH_API_URL")
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        let base = config::parse_base_url(&url, self.allow_insecure_http)?;
+        let api_key = self
+            .api_key
+            .or_else(|| config::env_or(None, env, "HH_API_KEY").map(ApiKey::new))
+            .filter(|key| !key.expose().is_empty());
+        match &api_key {
+            Some(key) if HeaderValue::try_from(key.expose()).is_err() => {
+                return Err(Error::config(
+                    "api_key (HH_API_KEY)",
+                    "contains characters not allowed in an HTTP header",
+                ));
+            }
+            None if !config::is_loopback(&base) => {
+                return Err(Error::config(
+                    "api_key (HH_API_KEY)",
+                    format!("no API key for {url}: set HH_API_KEY or call with_api_key"),
+                ));
+            }
+            _ => {}
+        }
+        let timeout = match (self.timeout, config::env_or(None, env, "HH_API_TIMEOUT")) {
+            (Some(timeout), _) if timeout.is_zero() => {
+                return Err(Error::config("timeout", "must be longer than zero"));
+            }
+            (Some(timeout), _) => timeout,
+            (None, Some(seconds)) => config::parse_seconds("HH_API_TIMEOUT", &seconds)?,
+            (None, None) => DEFAULT_TIMEOUT,
+        };
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(timeout)
+                .build()
+                .map_err(|e| Error::config("http_client", e.to_string()))?,
+        };
+        Ok(Client {
+            http,
+            base,
+            api_key,
+            timeout,
+            client_headers: !self.without_client_headers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,402 @@
+//! A local HoneyHive-compatible server, for offline development and tests.
+//!
+//! It implements the ingestion routes of HoneyHive's data plane with the rules of its contract
+//! (bearer auth, closed schemas validated with the contract's own JSON Schemas, fallbacks,
+//! idempotent session create, update merges, documented error bodies), keeps everything it
+//! receives for inspection, and can be told to misbehave: answer with a status and
+//! `Retry-After`, add latency, drop the connection.
+//!
+//! | route | |
+//! |---|---|
+//! | `POST /v1/sessions` | create a session (idempotent on `session_id`) |
+//! | `POST /v1/sessions/{session_id}/events/batch` | add events to an existing session |
+//! | `PUT /v1/events/{event_id}` | update an event or a session |
+//! | `POST /session/start` | deprecated session create (`session` object or JSON string) |
+//! | `POST /v1/events/batch` | events of any sessions, or of one new session |
+//! | `GET /v1/sessions/{session_id}` | the session as a tree of events |
+//! | `PUT /events`, `POST /events/batch` | deprecated forms the official SDKs still send |
+//!
+//! It runs on its own thread with its own tokio runtime, so it starts the same from a plain
+//! `main`, a test, or inside any runtime, and stops when the handle is dropped.
+//!
+//! ```
+//! use tracing_honeyhive::emulator::{Emulator, Fault};
+//!
+//! let server = Emulator::builder().with_api_key("hh_test").start()?;
+//! server.inject(Fault::status(503).with_retry_after("1").times(2));
+//! println!("point HH_API_URL at {}", server.url());
+//! assert!(server.sessions().is_empty());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod routes;
+mod schema;
+mod server;
+mod store;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use crate::wire::{EventRecord, SessionTree};
+use store::Store;
+
+/// Default largest request body, 32 MiB; a larger one is answered 413.
+pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// A running local server. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Settings of an [`Emulator`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    api_key: Option<String>,
+    addr: SocketAddr,
+    body_limit: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            api_key: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+impl Builder {
+    /// Requires `Authorization: Bearer <key>` on every route (401 otherwise). Default: no key is
+    /// required.
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The address to listen on. Default: `127.0.0.1:0`, a free port.
+    pub fn with_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// The largest request body accepted, in bytes. Default: [`DEFAULT_BODY_LIMIT`].
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Binds the address and starts serving on a background thread.
+    pub fn start(self) -> std::io::Result<Emulator> {
+        let listener = std::net::TcpListener::bind(self.addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            api_key: self.api_key,
+            body_limit: self.body_limit,
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = oneshot::channel();
+        let served = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("honeyhive-emulator".into())
+            .spawn(move || runtime.block_on(server::serve(listener, served, stopped)))?;
+        Ok(Emulator {
+            addr,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A misbehaviour to apply to the next requests, in the order faults were injected.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    kind: FaultKind,
+    times: usize,
+    path_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FaultKind {
+    Status {
+        status: u16,
+        retry_after: Option<String>,
+        body: Option<(String, String)>,
+    },
+    DropConnection,
+}
+
+impl Fault {
+    /// Answer with `status` and the documented JSON error body, without touching the store.
+    pub fn status(status: u16) -> Self {
+        Fault {
+            kind: FaultKind::Status {
+                status,
+                retry_after: None,
+                body: None,
+            },
+            times: 1,
+            path_prefix: None,
+        }
+    }
+
+    /// Close the connection without answering, as a crashed server or a reset proxy would.
+    pub fn drop_connection() -> Self {
+        Fault {
+            kind: FaultKind::DropConnection,
+            times: 1,
+            path_prefix: None,
+        }
+    }
+
+    /// Adds a `Retry-After` header with this value (seconds or an HTTP date) to a status fault.
+    pub fn with_retry_after(mut self, value: impl Into<String>) -> Self {
+        if let FaultKind::Status { retry_after, .. } = &mut self.kind {
+            *retry_after = Some(value.into());
+        }
+        self
+    }
+
+    /// Answers a status fault with this body and content type instead of the JSON error body,
+    /// such as a proxy's HTML page.
+    pub fn with_body(mut self, content_type: impl Into<String>, body: impl Into<String>) -> Self {
+        if let FaultKind::Status { body: slot, .. } = &mut self.kind {
+            *slot = Some((content_type.into(), body.into()));
+        }
+        self
+    }
+
+    /// Applies to this many requests. Default: 1.
+    pub fn times(mut self, n: usize) -> Self {
+        self.times = n;
+        self
+    }
+
+    /// Applies only to requests whose path starts with `prefix`, such as `/v1/sessions/`.
+    pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
+        self.path_prefix = Some(prefix.into());
+        self
+    }
+}
+
+/// One request as the server received it, and how it answered.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// `GET`, `POST`, `PUT`, …
+    pub method: String,
+    /// The path, with the query if any.
+    pub path: String,
+    /// Every header, names in lowercase, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body, as text (invalid UTF-8 replaced).
+    pub body: String,
+    /// The status answered, or `None` when the connection was dropped by a fault.
+    pub status: Option<u16>,
+}
+
+impl RecordedRequest {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+pub(crate) struct Shared {
+    api_key: Option<String>,
+    body_limit: usize,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    store: Store,
+    requests: Vec<RecordedRequest>,
+    faults: VecDeque<Fault>,
+    latency: Duration,
+}
+
+impl Shared {
+    /// The state; a panic elsewhere while it was held does not make it unusable.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The next fault that applies to `path`, consuming one of its uses.
+    fn take_fault(&self, path: &str) -> Option<FaultKind> {
+        let mut state = self.lock();
+        let i = state
+            .faults
+            .iter()
+            .position(|f| f.path_prefix.as_deref().is_none_or(|p| path.starts_with(p)))?;
+        let fault = &mut state.faults[i];
+        let kind = fault.kind.clone();
+        fault.times = fault.times.saturating_sub(1);
+        if fault.times == 0 {
+            state.faults.remove(i);
+        }
+        Some(kind)
+    }
+
+    fn record(&self, request: RecordedRequest) {
+        self.lock().requests.push(request);
+        self.changed.notify_all();
+    }
+}
+
+impl Emulator {
+    /// A builder: no API key required, a free port on `127.0.0.1`.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The base URL, such as `http://127.0.0.1:41234`, for `HH_API_URL` or `with_api_url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues a fault; faults apply in the order they were injected.
+    pub fn inject(&self, fault: Fault) {
+        if fault.times > 0 {
+            self.shared.lock().faults.push_back(fault);
+        }
+    }
+
+    /// Removes every queued fault and the latency.
+    pub fn clear_faults(&self) {
+        let mut state = self.shared.lock();
+        state.faults.clear();
+        state.latency = Duration::ZERO;
+    }
+
+    /// Delays every answer by `latency` from now on.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// Every session, in creation order.
+    pub fn sessions(&self) -> Vec<EventRecord> {
+        self.records(|e| e.event_type.as_deref() == Some("session"))
+    }
+
+    /// The session `session_id`.
+    pub fn session(&self, session_id: &str) -> Option<EventRecord> {
+        self.shared.lock().store.session(session_id).cloned()
+    }
+
+    /// Every event that is not a session, in arrival order.
+    pub fn events(&self) -> Vec<EventRecord> {
+        self.records(|e| e.event_type.as_deref() != Some("session"))
+    }
+
+    /// The events of one session (not the session itself), in arrival order.
+    pub fn events_of(&self, session_id: &str) -> Vec<EventRecord> {
+        self.records(|e| {
+            e.session_id.as_deref() == Some(session_id) && e.event_id.as_deref() != Some(session_id)
+        })
+    }
+
+    /// The session as `GET /v1/sessions/{session_id}` returns it.
+    pub fn tree(&self, session_id: &str) -> Option<SessionTree> {
+        self.shared.lock().store.tree(session_id)
+    }
+
+    /// Every request received, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// How many events arrived again under a (session, event) id already stored.
+    pub fn repeated_events(&self) -> u64 {
+        self.shared.lock().store.repeats()
+    }
+
+    /// Forgets every session, event and request (faults stay).
+    pub fn clear(&self) {
+        let mut state = self.shared.lock();
+        state.store = Store::default();
+        state.requests.clear();
+    }
+
+    /// Waits until `done` holds, re-checking after each request; `false` on timeout.
+    pub fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Emulator) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = self.shared.lock().requests.len();
+            if done(self) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            let state = self.shared.lock();
+            let _ = self
+                .shared
+                .changed
+                .wait_timeout_while(state, left, |s| s.requests.len() == seen);
+        }
+    }
+
+    fn records(&self, keep: impl Fn(&EventRecord) -> bool) -> Vec<EventRecord> {
+        let state = self.shared.lock();
+        state
+            .store
+            .all()
+            .iter()
+            .filter(|e| keep(e))
+            .cloned()
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .field("requires_key", &self.shared.api_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The connection loop and what happens around every request: latency, faults, the body limit,
+//! and the record of what was received and answered.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+use super::{FaultKind, RecordedRequest, Shared, routes};
+use crate::wire::ErrorBody;
+
+/// Returned by the request handler to make hyper close the connection without an answer.
+#[derive(Debug)]
+struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+pub(super) async fn serve(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let Ok(listener) = TcpListener::from_std(listener) else {
+        return;
+    };
+    let router = routes::router(Arc::clone(&shared));
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let (shared, router) = (Arc::clone(&shared), router.clone());
+                let service = hyper::service::service_fn(move |request| {
+                    handle(Arc::clone(&shared), router.clone(), request)
+                });
+                connections.spawn(async move {
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    router: Router,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    let latency = shared.lock().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let (parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let mut record = RecordedRequest {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect(),
+        body: String::new(),
+        status: None,
+    };
+    let bytes = match axum::body::to_bytes(Body::new(body), shared.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let limit = shared.body_limit;
+            let response = error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than {limit} bytes"),
+            );
+            record.status = Some(response.status().as_u16());
+            shared.record(record);
+            return Ok(response);
+        }
+    };
+    record.body = String::from_utf8_lossy(&bytes).into_owned();
+    let response = match shared.take_fault(parts.uri.path()) {
+        Some(FaultKind::DropConnection) => {
+            shared.record(record);
+            return Err(DropConnection);
+        }
+        Some(FaultKind::Status {
+            status,
+            retry_after,
+            body,
+        }) => fault_response(status, retry_after, body),
+        None => {
+            let request = Request::from_parts(parts, Body::from(bytes));
+            let Ok(response) = router.oneshot(request).await.map_err(|e: Infallible| e);
+            response
+        }
+    };
+    record.status = Some(response.status().as_u16());
+    shared.record(record);
+    Ok(response)
+}
+
+fn fault_response(
+    status: u16,
+    retry_after: Option<String>,
+    body: Option<(String, String)>,
+) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = match body {
+        Some((content_type, body)) => {
+            let mut response = Response::new(Body::from(body));
+            if let Ok(value) = HeaderValue::try_from(content_type) {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            *response.status_mut() = status;
+            response
+        }
+        None => error(status, format!("injected fault: {status}")),
+    };
+    if let Some(value) = retry_after.and_then(|v| HeaderValue::try_from(v).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// An answer with the documented error body.
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response<Body> {
+    let body = ErrorBody::new(status.as_u16(), message);
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    let mut response = Response::new(Body::from(json));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
