@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 
 use super::*;
+use crate::config::DEFAULT_TIMEOUT;
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs

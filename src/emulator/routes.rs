@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -60,6 +61,8 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             )
         })
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Route not found") })
+        // The server applies the configured body limit before routing; none on top of it.
+        .layer(DefaultBodyLimit::disable())
         .with_state(shared)
 }
 
@@ -78,6 +81,12 @@ async fn authorize(State(shared): AppState, request: Request, next: Next) -> Res
         }
         Some(_) => error(StatusCode::UNAUTHORIZED, "Invalid API key"),
     }
+}
+
+/// The id in the path, or a 400 with the documented error body (such as for invalid UTF-8).
+fn path_id(path: Result<Path<String>, PathRejection>) -> Result<String, Refusal> {
+    path.map(|Path(id)| id)
+        .map_err(|rejection| bad_request(rejection.body_text()))
 }
 
 fn now_ms() -> f64 {
@@ -157,9 +166,10 @@ async fn legacy_session_start(State(shared): AppState, bytes: Bytes) -> Answer {
 
 async fn session_event_batch(
     State(shared): AppState,
-    Path(session_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     bytes: Bytes,
 ) -> Answer {
+    let session_id = path_id(path)?;
     let session_id = uuid(&session_id).ok_or_else(|| {
         bad_request(format!(
             "session_id `{session_id}` in the path is not a valid UUID"
@@ -187,9 +197,10 @@ fn events(body: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>
 
 async fn update_event(
     State(shared): AppState,
-    Path(event_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     bytes: Bytes,
 ) -> Answer {
+    let event_id = path_id(path)?;
     let body = object(&bytes)?;
     check(Schema::UpdateEvent, &body)?;
     apply_update(&shared, &event_id, &body)
@@ -280,7 +291,14 @@ fn store_events_batch(shared: &Shared, body: &Map<String, Value>) -> Value {
     }
 }
 
-async fn session_tree(State(shared): AppState, Path(session_id): Path<String>) -> Response {
+async fn session_tree(
+    State(shared): AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let session_id = match path_id(path) {
+        Ok(id) => id,
+        Err(refusal) => return refusal.into_response(),
+    };
     let id = uuid(&session_id).unwrap_or(session_id);
     match shared.lock().store.tree(&id) {
         Some(tree) => Json(tree).into_response(),

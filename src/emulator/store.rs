@@ -97,18 +97,20 @@ impl Store {
             return existing.clone();
         }
         let session_name = text(body, "session_name");
-        let mut record = EventRecord::default();
-        record.event_id = Some(id.clone());
-        record.session_id = Some(id.clone());
-        record.event_type = Some("session".into());
-        record.event_name = text(body, "event_name")
-            .or_else(|| session_name.clone())
-            .or_else(|| Some("unknown".into()));
-        record.source = text(body, "source").or_else(|| Some("unknown".into()));
-        record.start_time = number(body, "start_time").or(Some(now));
-        record.end_time = number(body, "end_time");
-        record.duration = number(body, "duration");
-        record.children_ids = ids(body, "children_ids").or_else(|| Some(Vec::new()));
+        let mut record = EventRecord {
+            event_id: Some(id.clone()),
+            session_id: Some(id.clone()),
+            event_type: Some("session".into()),
+            event_name: text(body, "event_name")
+                .or_else(|| session_name.clone())
+                .or_else(|| Some("unknown".into())),
+            source: text(body, "source").or_else(|| Some("unknown".into())),
+            start_time: number(body, "start_time").or(Some(now)),
+            end_time: number(body, "end_time"),
+            duration: number(body, "duration"),
+            children_ids: ids(body, "children_ids").or_else(|| Some(Vec::new())),
+            ..EventRecord::default()
+        };
         for (slot, key) in [
             (&mut record.config, "config"),
             (&mut record.inputs, "inputs"),
@@ -125,8 +127,8 @@ impl Store {
                 .extra
                 .insert("session_name".into(), Value::String(name));
         }
-        self.insert(record.clone());
-        record
+        let i = self.insert(record);
+        self.events[i].clone()
     }
 
     /// Stores one event of `session_id`: `event_id` defaults to a new UUID, `parent_id` to the
@@ -201,7 +203,9 @@ impl Store {
         true
     }
 
-    fn insert(&mut self, mut record: EventRecord) {
+    /// Stores `record` with the key's fixed ids, replacing one with the same (session, event)
+    /// id; its index.
+    fn insert(&mut self, mut record: EventRecord) -> usize {
         record.org_id = Some(ORG_ID.into());
         record.workspace_id = Some(WORKSPACE_ID.into());
         record.project_id = Some(PROJECT_ID.into());
@@ -213,10 +217,13 @@ impl Store {
             Some(&i) => {
                 self.repeats += 1;
                 self.events[i] = record;
+                i
             }
             None => {
-                self.index.insert(key, self.events.len());
+                let i = self.events.len();
+                self.index.insert(key, i);
                 self.events.push(record);
+                i
             }
         }
     }

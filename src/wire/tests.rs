@@ -26,8 +26,10 @@ fn non_finite_durations_are_omitted() {
         event.duration = Some(duration);
         let text = serde_json::to_string(&event).unwrap();
         assert!(!text.contains("duration"), "{text}");
-        let mut update = UpdateEvent::default();
-        update.duration = Some(duration);
+        let update = UpdateEvent {
+            duration: Some(duration),
+            ..UpdateEvent::default()
+        };
         assert_eq!(serde_json::to_string(&update).unwrap(), "{}");
     }
     let mut event = Event::new(EventType::Chain);
@@ -90,8 +92,10 @@ fn requests_refuse_unknown_fields_when_read() {
 
 #[test]
 fn legacy_session_flattens_the_session_fields_beside_project() {
-    let mut session = CreateSession::default();
-    session.session_name = Some("s".into());
+    let session = CreateSession {
+        session_name: Some("s".into()),
+        ..CreateSession::default()
+    };
     let mut legacy = LegacySession::from(session);
     legacy.project = Some("proj".into());
     let body = LegacySessionStart { session: legacy };
