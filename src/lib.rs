@@ -73,5 +73,10 @@ mod error;
 pub mod wire;
 
 pub use client::Client;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "emulator"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use config::ApiKey;
 pub use error::Error;

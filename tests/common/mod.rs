@@ -1,0 +1,27 @@
+//! Helpers shared by the integration test binaries.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use jsonschema::Validator;
+
+/// The vendored contract schema `file` (such as `create-session.json`), compiled once per test
+/// binary.
+pub fn schema(file: &str) -> &'static Validator {
+    static CACHE: LazyLock<Mutex<HashMap<String, &'static Validator>>> =
+        LazyLock::new(Mutex::default);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache.entry(file.to_owned()).or_insert_with(|| {
+        let path = format!("{}/schemas/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let validator = jsonschema::validator_for(&json).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Box::leak(Box::new(validator))
+    })
+}
+
+/// A plain HTTP client, for requests the typed client would never send.
+pub fn raw_http() -> reqwest::Client {
+    reqwest::Client::new()
+}
