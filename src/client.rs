@@ -74,6 +74,11 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// The API key requests carry, if any.
+    pub(crate) fn api_key(&self) -> Option<&ApiKey> {
+        self.api_key.as_ref()
+    }
+
     /// The base URL requests go to.
     pub fn api_url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')

@@ -1,46 +1,125 @@
 //! Ship [`tracing`](https://docs.rs/tracing) spans from Rust LLM applications to
 //! [HoneyHive](https://www.honeyhive.ai), an LLM-observability service.
 //!
-//! This release holds the foundation the tracing layer is built on:
-//!
-//! - [`wire`]: the serde bodies of HoneyHive's data-plane API;
-//! - [`client::Client`]: a typed async client of its ingestion endpoints, configured by builder
-//!   and by the `HH_*` environment variables HoneyHive's own SDKs read;
-//! - [`emulator`] (feature `emulator`): a local HoneyHive-compatible server, for offline
-//!   development and tests.
+//! Add [`HoneyHiveLayer`] to a `tracing_subscriber` registry: every session root span becomes a
+//! HoneyHive **session**, and every span below it an **event** of type `model`, `tool` or
+//! `chain`, with its parent, times, inputs, outputs, config, metadata, metrics, feedback, user
+//! properties and error. The application thread only records; a background exporter thread
+//! sends in batches, retries, and reports what it could not deliver.
 //!
 //! # Quick start
 //!
 //! ```
-//! # #[cfg(feature = "emulator")]
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use tracing_honeyhive::client::Client;
-//! use tracing_honeyhive::wire::{CreateSession, Event, EventType, UpdateEvent};
-//! use tracing_honeyhive::emulator::Emulator;
+//! use std::time::Duration;
+//! use tracing_subscriber::prelude::*;
+//! use tracing_honeyhive::HoneyHiveLayer;
+//! # #[cfg(feature = "emulator")] {
+//! # let server = tracing_honeyhive::emulator::Emulator::builder().start().unwrap();
+//! # let builder = HoneyHiveLayer::builder().with_api_url(server.url());
 //!
-//! // A local HoneyHive-compatible server; drop `with_api_url` to use HH_API_URL or HoneyHive.
-//! let server = Emulator::builder().with_api_key("hh_example").start().unwrap();
-//! let client = Client::builder()
-//!     .with_api_key("hh_example") // else HH_API_KEY
-//!     .with_api_url(server.url()) // else HH_API_URL, else https://api.dp1.us.honeyhive.ai
-//!     .build()?;
+//! // HH_API_KEY, HH_API_URL, HH_SOURCE, … configure it; see the builder for every setting.
+//! # /*
+//! let (layer, guard) = HoneyHiveLayer::builder().build()?;
+//! # */
+//! # let (layer, guard) = builder.build()?;
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(layer)
+//!     .with(tracing_subscriber::fmt::layer());
+//! # let _ = tracing::subscriber::with_default(subscriber, || {
+//! # /*
+//! subscriber.init();
+//! # */
 //!
-//! let mut session = CreateSession::default();
-//! session.session_name = Some("support chat".into());
-//! let session_id = client.create_session(&session).await?.session_id;
+//! // A session with a model call inside it.
+//! let turn = tracing::info_span!("support chat", inputs.question = "Where is my order?");
+//! let _turn = turn.enter();
+//! let llm = tracing::info_span!(
+//!     "chat completion",
+//!     gen_ai.request.model = "gpt-4o-mini",   // → config.model, and the type `model`
+//!     gen_ai.usage.input_tokens = 41,         // → metadata.prompt_tokens
+//!     outputs.content = "It shipped yesterday.",
+//! );
+//! drop(llm.enter());
+//! # drop(_turn);
+//! # });
 //!
-//! let mut reply = Event::new(EventType::Model);
-//! reply.event_name = Some("chat completion".into());
-//! reply.inputs.insert("prompt".into(), "Where is my order?".into());
-//! client.create_session_event_batch(session_id, &[reply]).await?;
-//!
-//! let mut done = UpdateEvent::default();
-//! done.duration = Some(1250.0);
-//! client.update_event(session_id, &done).await?;
-//! # assert_eq!(server.events_of(&session_id.to_string()).len(), 1);
+//! // At the end of main: dropping the guard delivers what is queued, within 5 s by default.
+//! drop(guard);
+//! # assert_eq!(server.sessions().len(), 1);
+//! # assert_eq!(server.events()[0].event_type.as_deref(), Some("model"));
+//! # }
 //! # Ok::<(), tracing_honeyhive::Error>(())
-//! # }).unwrap();
 //! ```
+//!
+//! To try it without a HoneyHive account, run the crate's example, which starts the local
+//! HoneyHive-compatible server ([`emulator`], feature `emulator`) when `HH_API_KEY` is unset:
+//! `cargo run --example quickstart --features emulator`.
+//!
+//! # From spans to sessions and events
+//!
+//! | span | HoneyHive |
+//! |---|---|
+//! | a root span (see [`SessionRoots`] to choose others) | a session: `session_id` (a new UUIDv4), `session_name`, `start_time`, `end_time`, `duration`, `inputs`, `outputs`, `config`, `metadata`, `user_properties`, `metrics`, `feedback`, `children_ids` |
+//! | a span below it | an event: `event_id` (UUIDv4), `session_id`, `parent_id` (the parent span's event, or the session), `children_ids`, `event_type`, `event_name`, `source`, `start_time`/`end_time` (integer Unix ms), `duration` (ms), the seven objects and `error` |
+//! | a span with `honeyhive.session_id = <uuid>` | an event of that session, which is created if it does not exist: several requests of one conversation become one session |
+//! | a span outside any session | nothing |
+//! | a tracing event inside a span | `metadata.logs` of the span's event (level, message, fields, time), at most 32; an `ERROR` event sets `error` |
+//!
+//! An event's **type** is `honeyhive.event_type` when given (`model`, `tool` or `chain`), else
+//! what its `gen_ai.*` fields imply (`gen_ai.operation.name` `chat`, `text_completion`,
+//! `generate_content`, `embeddings` → `model`; `execute_tool` → `tool`; `invoke_agent` →
+//! `chain`; else `gen_ai.request.model` → `model`, `gen_ai.tool.name` → `tool`), else `chain`.
+//! Its **name** is `honeyhive.event_name`, else `otel.name`, else the span's name.
+//!
+//! A session's **name** is `honeyhive.session_name`, else `HH_SESSION_NAME` or
+//! [`with_session_name`](layer::Builder::with_session_name), else the root span's name. Its
+//! fields come from the root span; a session has no `error` of its own, so the root's error is
+//! kept as `metadata.error`.
+//!
+//! **Fields** route by prefix, and keep their JSON type (integers, floats and booleans stay
+//! numbers and booleans; `?` and `%` values are their text). Values recorded later with
+//! [`Span::record`](tracing::Span::record) count.
+//!
+//! | field | goes to |
+//! |---|---|
+//! | `inputs.question` (and `outputs.*`, `config.*`, `metadata.*`, `metrics.*`, `feedback.*`, `user_properties.*`) | `inputs["question"]` |
+//! | `error`, `otel.status_message` with `otel.status_code = "ERROR"` | `error` |
+//! | `gen_ai.*` | HoneyHive's names, below |
+//! | `honeyhive.*` control fields, `otel.name`, `otel.kind` | nothing: they steer the mapping (see [`fields`]) |
+//! | anything else | `metadata` under its full name |
+//!
+//! | OpenTelemetry GenAI field | HoneyHive |
+//! |---|---|
+//! | `gen_ai.request.model` | `config.model` |
+//! | `gen_ai.provider.name`, `gen_ai.system` | `config.provider` |
+//! | `gen_ai.request.temperature`, `top_p`, `top_k`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop_sequences`, `seed` | `config.<name>` |
+//! | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | `metadata.prompt_tokens`, `metadata.completion_tokens`, and their sum as `metadata.total_tokens` |
+//! | `gen_ai.response.model`, `gen_ai.response.id`, `gen_ai.response.finish_reasons` | `metadata.response_model`, `metadata.response_id`, `metadata.finish_reasons` |
+//! | `gen_ai.tool.name`, `gen_ai.tool.description`, `gen_ai.tool.call.id` | `config.tool_name`, `config.tool_description`, `metadata.tool_call_id` |
+//! | `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result` (JSON text is parsed) | `inputs.arguments`, `outputs.result` |
+//! | `gen_ai.input.messages` (JSON text) | `inputs.chat_history` |
+//! | `gen_ai.output.messages` (JSON text) | `outputs.messages`, and for a single message `outputs.role` and `outputs.content` |
+//! | other `gen_ai.*` | `metadata` under the full name |
+//!
+//! **Structured values** — chat message lists, tool arguments, documents — attach without
+//! string escaping through [`HoneyHiveSpanExt`]: `span.set_inputs(json!({...}))`,
+//! `span.enrich(...)`, and `span.enrich_session(...)` for the whole session.
+//!
+//! # Normalisations
+//!
+//! Bad input never panics and is never lost silently:
+//!
+//! - text longer than 256 KiB ([`with_max_field_bytes`](layer::Builder::with_max_field_bytes))
+//!   is cut with a `…[truncated N bytes]` marker, counted in [`Stats::fields_truncated`];
+//! - `NaN` and `±inf`, which JSON cannot hold, are sent as the strings `"NaN"`, `"inf"`,
+//!   `"-inf"`;
+//! - a `honeyhive.session_id` that is not a UUID is ignored and kept as
+//!   `metadata["honeyhive.invalid_session_id"]`; a `honeyhive.event_type` that is not `model`,
+//!   `tool` or `chain` is ignored and kept as `metadata["honeyhive.invalid_event_type"]`;
+//! - a value that is not a JSON object given for `inputs`, `outputs`, … is kept under the key
+//!   `"value"`;
+//! - inputs recorded on a long session's root after the session was created cannot be updated on
+//!   HoneyHive: they are kept as `metadata.inputs` of its final update.
 //!
 //! # Environment variables
 //!
@@ -49,8 +128,48 @@
 //! | `HH_API_KEY` | API key, sent as `Authorization: Bearer` | none; required unless the URL is loopback |
 //! | `HH_API_URL` | base URL of the data plane | `https://api.dp1.us.honeyhive.ai` |
 //! | `HH_API_TIMEOUT` | per-request timeout, in seconds | 10 |
+//! | `HH_SOURCE` | `source` of sessions and events | `dev` |
+//! | `HH_SESSION_NAME` | name of sessions that give none | the root span's name |
+//! | `HH_PROJECT` | recorded as `metadata.project` of sessions (the API key selects the project) | none |
+//! | `HH_BATCH_SIZE` | events per batch request | 100 |
+//! | `HH_FLUSH_INTERVAL` | longest wait of an event before it is sent, in seconds | 1 |
+//! | `HH_VERBOSE` | log the URL and masked key when the exporter starts | off |
+//! | `HH_DISABLE_TRACING` | send nothing, start nothing | off |
 //!
 //! A value given to a builder wins over the variable; an empty variable counts as unset.
+//!
+//! # Delivery
+//!
+//! - **The application never waits.** Callbacks copy field values; a closing span is handed to
+//!   a bounded queue with `try_send`. When the queue is full the span is dropped and counted
+//!   ([`Dropped::queue_full`]); a slow or unreachable server costs the application nothing.
+//! - **Sessions first, events in batches.** The exporter thread, with its own tokio runtime,
+//!   creates each session (`POST /v1/sessions`) before any of its events, and sends events in
+//!   batches of `HH_BATCH_SIZE`, at most `HH_FLUSH_INTERVAL` late. A short session goes complete
+//!   in one create; a long one is created with its first events and its end state (outputs,
+//!   metrics, end time, duration) is written when its root closes (`PUT /v1/events/{id}`).
+//! - **Retries.** Transport errors, timeouts, 408, 429 and 5xx are retried with exponential
+//!   backoff and jitter for up to two minutes, waiting as long as `Retry-After` asks. A batch
+//!   answered 404 re-creates its session (creation is idempotent) and is sent again. A batch
+//!   answered 400, 413 or 422 is split until the refused events stand alone: the others land,
+//!   and each refusal is reported once with the server's message.
+//! - **Flush and shutdown.** [`Guard::flush`] and [`Guard::shutdown`] send what was queued
+//!   before them and say what was delivered and what was not ([`Report`]); dropping the
+//!   [`Guard`] shuts down within a deadline. Both block the calling thread, and are safe inside
+//!   any async runtime.
+//! - **Everything is counted.** [`Guard::stats`] gives [`Stats`]; every span queued ends as
+//!   delivered, refused, failed or dropped at shutdown. The exporter's own messages (refusals,
+//!   drops, failures) are `tracing` events with target `tracing_honeyhive`, rate-limited, sent
+//!   to the subscriber the layer is in: they reach the application's own log.
+//! - **No feedback loop.** The layer ignores whatever happens on the exporter's threads, so the
+//!   HTTP client's own tracing (hyper, h2) never becomes spans to send.
+//!
+//! # The client and the local server
+//!
+//! [`Client`] is a typed async client of HoneyHive's ingestion endpoints, configured the same
+//! way, with [`Error`]s a caller can act on. [`emulator::Emulator`] (feature `emulator`) is a
+//! local HoneyHive-compatible server that enforces the API's contract, keeps what it receives
+//! for inspection, and can be told to fail; every test of this crate talks to it.
 //!
 //! # Feature flags
 //!
@@ -70,13 +189,22 @@ pub mod config;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
+pub mod fields;
+pub mod layer;
+mod mapping;
+mod pipeline;
+mod recorded;
+mod span_ext;
 pub mod wire;
 
 pub use client::Client;
+pub use config::ApiKey;
+pub use error::Error;
+pub use layer::{HoneyHiveLayer, SessionRoots};
+pub use pipeline::{Dropped, FlushError, Guard, Handle, Report, Stats};
+pub use span_ext::{Enrichment, HoneyHiveSpanExt};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "emulator"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
-pub use config::ApiKey;
-pub use error::Error;

@@ -1,0 +1,53 @@
+//! Names of the span fields the layer gives a meaning to.
+//!
+//! The control fields share the `honeyhive.` prefix and never appear in an event's data:
+//!
+//! | field | value | effect |
+//! |---|---|---|
+//! | [`EVENT_TYPE`] `honeyhive.event_type` | `"model"`, `"tool"` or `"chain"` | the event's type; wins over inference from `gen_ai.*` fields |
+//! | [`EVENT_NAME`] `honeyhive.event_name` | string | the event's name instead of the span name |
+//! | [`SESSION`] `honeyhive.session` | `true` / `false` | `true` marks a span that starts a session (see [`SessionRoots::Marked`](crate::SessionRoots::Marked)); `false` on a root span keeps it and its subtree out of HoneyHive |
+//! | [`SESSION_ID`] `honeyhive.session_id` | UUID | the span joins that session (created if it does not exist): several requests of one conversation become one session |
+//! | [`SESSION_NAME`] `honeyhive.session_name` | string | the session's name, on the span that starts or joins it |
+//!
+//! The control fields are read when the span is created; `honeyhive.event_type`,
+//! `honeyhive.event_name` and `honeyhive.session_name` may also be recorded later with
+//! [`Span::record`](tracing::Span::record).
+//!
+//! Other names with a meaning:
+//!
+//! | field | effect |
+//! |---|---|
+//! | `inputs.*`, `outputs.*`, `config.*`, `metadata.*`, `metrics.*`, `feedback.*`, `user_properties.*` | the value goes to that object under the rest of the name: `inputs.question` → `inputs["question"]` |
+//! | [`ERROR`] `error` | the event's `error` |
+//! | `gen_ai.*` | OpenTelemetry GenAI conventions, mapped onto HoneyHive's names (see the crate docs) |
+//! | `otel.name` | the event's name, as with tracing-opentelemetry (after `honeyhive.event_name`) |
+//! | `otel.status_code`, `otel.status_message` | with status `ERROR`, the message becomes the event's `error` |
+//! | `otel.kind` | ignored |
+//!
+//! Any other field goes to `metadata` under its full name.
+//!
+//! ```
+//! use tracing_honeyhive::fields;
+//!
+//! let span = tracing::info_span!("step", honeyhive.event_type = tracing::field::Empty);
+//! span.record(fields::EVENT_TYPE, "tool");
+//! ```
+
+/// `honeyhive.event_type`: `"model"`, `"tool"` or `"chain"`.
+pub const EVENT_TYPE: &str = "honeyhive.event_type";
+/// `honeyhive.event_name`: the event's name instead of the span name.
+pub const EVENT_NAME: &str = "honeyhive.event_name";
+/// `honeyhive.session`: `true` starts a session here, `false` keeps a root span out.
+pub const SESSION: &str = "honeyhive.session";
+/// `honeyhive.session_id`: join the session with this UUID.
+pub const SESSION_ID: &str = "honeyhive.session_id";
+/// `honeyhive.session_name`: the session's name.
+pub const SESSION_NAME: &str = "honeyhive.session_name";
+/// `error`: the event's error message.
+pub const ERROR: &str = "error";
+
+pub(crate) const OTEL_NAME: &str = "otel.name";
+pub(crate) const OTEL_KIND: &str = "otel.kind";
+pub(crate) const OTEL_STATUS_CODE: &str = "otel.status_code";
+pub(crate) const OTEL_STATUS_MESSAGE: &str = "otel.status_message";

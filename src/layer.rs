@@ -1,0 +1,402 @@
+//! [`HoneyHiveLayer`]: the `tracing_subscriber::Layer`. Its callbacks only record: they copy field
+//! values into the span's extensions and, when a span closes, hand it to the pipeline without
+//! blocking. JSON, batching and HTTP happen on the exporter thread.
+
+mod builder;
+mod visitor;
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Dispatch, Event, Level, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+use uuid::Uuid;
+
+use crate::pipeline::{self, Producer};
+use crate::recorded::{Bucket, FieldValue, FinishedSpan, Log, Recorded, Role, SessionSeed};
+use visitor::{EventVisitor, SpanVisitor};
+
+pub use builder::Builder;
+pub(crate) use visitor::bounded;
+
+/// Which spans start a HoneyHive session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionRoots {
+    /// Every root span (a span without a parent) starts a session, unless it carries
+    /// `honeyhive.session = false`. The default.
+    #[default]
+    AllRoots,
+    /// Only spans marked with `honeyhive.session = true` or `honeyhive.session_name = "…"`
+    /// start a session, wherever they are in the tree; spans outside any session are not sent.
+    /// For web servers whose framework opens a root span per request.
+    Marked,
+}
+
+/// The `tracing_subscriber::Layer` that sends spans to HoneyHive: every session root span
+/// becomes a session, every span below it an event. Build it with [`HoneyHiveLayer::builder`].
+///
+/// ```
+/// # #[cfg(feature = "emulator")] {
+/// use tracing_subscriber::prelude::*;
+/// use tracing_honeyhive::HoneyHiveLayer;
+/// # let server = tracing_honeyhive::emulator::Emulator::builder().start().unwrap();
+///
+/// let (layer, guard) = HoneyHiveLayer::builder()
+///     .with_api_url(server.url()) // else HH_API_URL, else HoneyHive's data plane
+///     .build()?;
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _turn = tracing::info_span!("chat turn", inputs.question = "Hi?").entered();
+///     let _call = tracing::info_span!("llm", gen_ai.request.model = "gpt-4o").entered();
+/// });
+/// let report = guard.flush(std::time::Duration::from_secs(5)).unwrap();
+/// assert_eq!(report.delivered, 2);
+/// # assert_eq!(server.events().len(), 1);
+/// # }
+/// # Ok::<(), tracing_honeyhive::Error>(())
+/// ```
+pub struct HoneyHiveLayer {
+    producer: Option<Producer>,
+    settings: Settings,
+    with_span: Option<WithSpanFn>,
+}
+
+/// What the callbacks need to decide and record; fixed at build.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) session_roots: SessionRoots,
+    pub(crate) session_name: Option<String>,
+    pub(crate) max_field_bytes: usize,
+    pub(crate) max_events_per_span: usize,
+}
+
+impl std::fmt::Debug for HoneyHiveLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HoneyHiveLayer")
+            .field("enabled", &self.producer.is_some())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the layer keeps in a span's extensions while it is open.
+pub(crate) struct SpanData {
+    session: Arc<SessionSeed>,
+    role: Role,
+    event_id: Uuid,
+    /// The root span, or the span that joined its session by id.
+    owns_session: bool,
+    start_ms: i64,
+    started: Instant,
+    pub(crate) recorded: Recorded,
+    pub(crate) session_json: Vec<(Bucket, Value)>,
+}
+
+/// Which span an extension-trait call applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// The span itself.
+    Span,
+    /// The span that owns the span's session.
+    Session,
+}
+
+/// Runs a closure on a span's [`SpanData`], given the subscriber the layer is part of: how
+/// [`crate::HoneyHiveSpanExt`] reaches the layer's data without knowing the subscriber's type.
+pub(crate) type WithSpanFn = fn(&Dispatch, &Id, Target, &mut dyn FnMut(&mut SpanData));
+
+fn with_span<S>(dispatch: &Dispatch, id: &Id, target: Target, f: &mut dyn FnMut(&mut SpanData))
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(subscriber) = dispatch.downcast_ref::<S>() else {
+        return;
+    };
+    let Some(span) = subscriber.span(id) else {
+        return;
+    };
+    match target {
+        Target::Span => {
+            if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
+                f(data);
+            }
+        }
+        Target::Session => {
+            for ancestor in span.scope() {
+                let mut extensions = ancestor.extensions_mut();
+                if let Some(data) = extensions.get_mut::<SpanData>()
+                    && data.owns_session
+                {
+                    f(data);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl HoneyHiveLayer {
+    /// A builder; see [`Builder`] for the settings and their `HH_*` environment variables.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    pub(crate) fn new(producer: Option<Producer>, settings: Settings) -> Self {
+        HoneyHiveLayer {
+            producer,
+            settings,
+            with_span: None,
+        }
+    }
+
+    /// The closure runner, once the layer is part of a subscriber.
+    pub(crate) fn span_access(&self) -> Option<WithSpanFn> {
+        self.with_span
+    }
+
+    fn record(&self, recorded: &mut Recorded, fields: &dyn RecordFields) {
+        let mut visitor = SpanVisitor {
+            into: recorded,
+            max_bytes: self.settings.max_field_bytes,
+            truncated: 0,
+        };
+        fields.record_into(&mut visitor);
+        if visitor.truncated > 0
+            && let Some(producer) = &self.producer
+        {
+            producer.count_truncated(visitor.truncated);
+        }
+    }
+
+    /// Whether a span with no session above it starts one.
+    fn starts_session(&self, recorded: &Recorded, has_parent: bool) -> bool {
+        match (recorded.session_flag, self.settings.session_roots) {
+            (Some(false), _) => false,
+            (_, SessionRoots::AllRoots) => !has_parent,
+            (flag, SessionRoots::Marked) => flag == Some(true) || recorded.session_name.is_some(),
+        }
+    }
+
+    fn session_name(&self, recorded: &Recorded, span_name: &str) -> String {
+        recorded
+            .session_name
+            .clone()
+            .or_else(|| self.settings.session_name.clone())
+            .unwrap_or_else(|| span_name.to_owned())
+    }
+}
+
+/// `Attributes` and `Record` both record into a visitor.
+trait RecordFields {
+    fn record_into(&self, visitor: &mut SpanVisitor<'_>);
+}
+
+impl RecordFields for Attributes<'_> {
+    fn record_into(&self, visitor: &mut SpanVisitor<'_>) {
+        self.record(visitor);
+    }
+}
+
+impl RecordFields for Record<'_> {
+    fn record_into(&self, visitor: &mut SpanVisitor<'_>) {
+        self.record(visitor);
+    }
+}
+
+/// Wall-clock now, in Unix epoch milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl<S> tracing_subscriber::Layer<S> for HoneyHiveLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        if let Some(producer) = &self.producer {
+            producer.register(subscriber);
+        }
+    }
+
+    fn on_layer(&mut self, _subscriber: &mut S) {
+        self.with_span = Some(with_span::<S>);
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if self.producer.is_none() || pipeline::is_internal_thread() {
+            return;
+        }
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let parent_span = span.parent();
+        let parent = parent_span.as_ref().and_then(|p| {
+            let extensions = p.extensions();
+            let data = extensions.get::<SpanData>()?;
+            Some((Arc::clone(&data.session), data.event_id))
+        });
+        let mut recorded = Recorded::default();
+        self.record(&mut recorded, attrs);
+        let start_ms = now_ms();
+        let joined = recorded
+            .session_id
+            .as_deref()
+            .and_then(|id| Uuid::parse_str(id.trim()).ok());
+        if joined.is_none()
+            && let Some(raw) = recorded.session_id.take()
+        {
+            // Documented normalisation: an id that is not a UUID is ignored, and kept visible.
+            recorded
+                .fields
+                .set("honeyhive.invalid_session_id", FieldValue::Str(raw));
+        }
+        let (session, role, event_id, owns_session) = if let Some(session_id) = joined {
+            let seed = SessionSeed {
+                id: session_id,
+                joined: true,
+                name: self.session_name(&recorded, span.name()),
+                start_ms,
+                fields: Default::default(),
+            };
+            let role = Role::Event { parent: session_id };
+            (Arc::new(seed), role, Uuid::new_v4(), true)
+        } else if let Some((session, parent)) = parent {
+            (session, Role::Event { parent }, Uuid::new_v4(), false)
+        } else if self.starts_session(&recorded, parent_span.is_some()) {
+            let seed = SessionSeed {
+                id: Uuid::new_v4(),
+                joined: false,
+                name: self.session_name(&recorded, span.name()),
+                start_ms,
+                fields: recorded.fields.clone(),
+            };
+            let id = seed.id;
+            (Arc::new(seed), Role::Session, id, true)
+        } else {
+            return;
+        };
+        span.extensions_mut().insert(SpanData {
+            session,
+            role,
+            event_id,
+            owns_session,
+            start_ms,
+            started: Instant::now(),
+            recorded,
+            session_json: Vec::new(),
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if self.producer.is_none() || pipeline::is_internal_thread() {
+            return;
+        }
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if let Some(data) = extensions.get_mut::<SpanData>() {
+            self.record(&mut data.recorded, values);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if self.producer.is_none() || pipeline::is_internal_thread() {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        let Some(data) = extensions.get_mut::<SpanData>() else {
+            return;
+        };
+        let metadata = event.metadata();
+        let is_error = *metadata.level() == Level::ERROR;
+        let recorded = &mut data.recorded;
+        let keep = recorded.logs.len() < self.settings.max_events_per_span;
+        let sets_error = is_error && recorded.error.is_none();
+        if !keep && !sets_error {
+            recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+            return;
+        }
+        let mut visitor = EventVisitor::new(self.settings.max_field_bytes);
+        event.record(&mut visitor);
+        if visitor.truncated > 0
+            && let Some(producer) = &self.producer
+        {
+            producer.count_truncated(visitor.truncated);
+        }
+        if sets_error {
+            recorded.error = Some(error_text(&visitor, metadata.name()));
+        }
+        if keep {
+            recorded.logs.push(Log {
+                time_ms: now_ms(),
+                level: *metadata.level(),
+                target: metadata.target(),
+                message: visitor.message,
+                fields: visitor.fields,
+            });
+        } else {
+            recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(producer) = &self.producer else {
+            return;
+        };
+        if pipeline::is_internal_thread() {
+            return;
+        }
+        let Some(span) = ctx.span(&id) else {
+            return;
+        };
+        let Some(data) = span.extensions_mut().remove::<SpanData>() else {
+            return;
+        };
+        let metadata = span.metadata();
+        producer.send(Box::new(FinishedSpan {
+            owns_joined_session: data.owns_session && data.session.joined,
+            session: data.session,
+            role: data.role,
+            event_id: data.event_id,
+            name: metadata.name(),
+            target: metadata.target(),
+            level: *metadata.level(),
+            start_ms: data.start_ms,
+            duration_ms: data.started.elapsed().as_secs_f64() * 1e3,
+            recorded: data.recorded,
+            session_json: data.session_json,
+        }));
+    }
+}
+
+/// The error an `ERROR` event reports: its message, else its fields, else its name.
+fn error_text(event: &EventVisitor, name: &str) -> String {
+    if !event.message.is_empty() {
+        return event.message.clone();
+    }
+    let fields: Vec<String> = event
+        .fields
+        .0
+        .iter()
+        .map(|(name, value)| match value {
+            FieldValue::Str(text) => format!("{name}={text}"),
+            other => format!("{name}={other:?}"),
+        })
+        .collect();
+    if fields.is_empty() {
+        name.to_owned()
+    } else {
+        fields.join(" ")
+    }
+}

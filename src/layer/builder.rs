@@ -1,0 +1,335 @@
+//! [`Builder`]: the layer's settings, their `HH_*` environment variables, and their checks.
+
+use std::time::Duration;
+
+use super::{HoneyHiveLayer, SessionRoots, Settings};
+use crate::client::{Client, ClientBuilder};
+use crate::config::{self, EnvLookup};
+use crate::error::Error;
+use crate::mapping::Mapper;
+use crate::pipeline::{self, Guard, RetryPolicy, Setup, WorkerConfig};
+
+/// Default `source` of sessions and events, as HoneyHive's Python SDK.
+const DEFAULT_SOURCE: &str = "dev";
+/// Default number of events per batch request.
+const DEFAULT_BATCH_SIZE: usize = 100;
+/// Default longest time an event waits before it is sent.
+const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// Default number of finished spans the queue holds.
+const DEFAULT_QUEUE_CAPACITY: usize = 8192;
+/// Default time the guard's drop waits for delivery.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default longest text kept from one field value.
+const DEFAULT_MAX_FIELD_BYTES: usize = 256 * 1024;
+/// Default number of tracing events kept in a span's metadata.
+const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 32;
+/// Default number of requests in flight at once.
+const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 8;
+/// Default time a request is retried for.
+const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
+
+/// Builds a [`HoneyHiveLayer`] and the [`Guard`] of its exporter.
+///
+/// Every setting resolves once, in [`build`](Self::build): a value given here, else its
+/// environment variable (an empty one counts as unset), else the default.
+///
+/// | setting | method | environment | default |
+/// |---|---|---|---|
+/// | API key | [`with_api_key`](Self::with_api_key) | `HH_API_KEY` | required, except for a loopback URL |
+/// | base URL | [`with_api_url`](Self::with_api_url) | `HH_API_URL` | `https://api.dp1.us.honeyhive.ai` |
+/// | request timeout | [`with_timeout`](Self::with_timeout) | `HH_API_TIMEOUT` (seconds) | 10 s |
+/// | source | [`with_source`](Self::with_source) | `HH_SOURCE` | `dev` |
+/// | session name | [`with_session_name`](Self::with_session_name) | `HH_SESSION_NAME` | the root span's name |
+/// | project | [`with_project`](Self::with_project) | `HH_PROJECT` | none |
+/// | batch size | [`with_batch_size`](Self::with_batch_size) | `HH_BATCH_SIZE` | 100 |
+/// | flush interval | [`with_flush_interval`](Self::with_flush_interval) | `HH_FLUSH_INTERVAL` (seconds) | 1 s |
+/// | diagnostics at start | [`with_verbose`](Self::with_verbose) | `HH_VERBOSE` | off |
+/// | send nothing | [`with_disabled`](Self::with_disabled) | `HH_DISABLE_TRACING` | off |
+/// | queue capacity | [`with_queue_capacity`](Self::with_queue_capacity) | | 8192 spans |
+/// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
+/// | session roots | [`with_session_roots`](Self::with_session_roots) | | every root span |
+/// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
+/// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
+/// | requests in flight | [`with_max_concurrent_requests`](Self::with_max_concurrent_requests) | | 8 |
+/// | retry budget | [`with_max_retry_time`](Self::with_max_retry_time) | | 120 s |
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Builder {
+    client: ClientBuilder,
+    given_client: Option<Client>,
+    source: Option<String>,
+    session_name: Option<String>,
+    project: Option<String>,
+    batch_size: Option<usize>,
+    flush_interval: Option<Duration>,
+    verbose: Option<bool>,
+    disabled: Option<bool>,
+    queue_capacity: Option<usize>,
+    shutdown_timeout: Option<Duration>,
+    session_roots: SessionRoots,
+    max_field_bytes: Option<usize>,
+    max_events_per_span: Option<usize>,
+    max_concurrent_requests: Option<usize>,
+    max_retry_time: Option<Duration>,
+}
+
+impl Builder {
+    /// The API key. Default: `HH_API_KEY`.
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.client = self.client.with_api_key(key);
+        self
+    }
+
+    /// The base URL of HoneyHive's data plane, or of a local server. Default: `HH_API_URL`,
+    /// else `https://api.dp1.us.honeyhive.ai`.
+    pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
+        self.client = self.client.with_api_url(url);
+        self
+    }
+
+    /// The longest wait for one request. Default: `HH_API_TIMEOUT` (seconds), else 10 s.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.client = self.client.with_timeout(timeout);
+        self
+    }
+
+    /// Allows plain `http://` to a host that is not loopback. Default: refused.
+    pub fn with_allow_insecure_http(mut self, allow: bool) -> Self {
+        self.client = self.client.with_allow_insecure_http(allow);
+        self
+    }
+
+    /// Sends with this client instead of one built from the settings above (which are then
+    /// ignored).
+    pub fn with_client(mut self, client: Client) -> Self {
+        self.given_client = Some(client);
+        self
+    }
+
+    /// The `source` of every session and event, such as `production`. Default: `HH_SOURCE`,
+    /// else `dev`.
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The name of sessions whose span gives none with `honeyhive.session_name`. Default:
+    /// `HH_SESSION_NAME`, else the session's root span name.
+    pub fn with_session_name(mut self, name: impl Into<String>) -> Self {
+        self.session_name = Some(name.into());
+        self
+    }
+
+    /// The project name. The API key selects the project, so this is only recorded as
+    /// `metadata.project` of each session, for the record. Default: `HH_PROJECT`, else none.
+    pub fn with_project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// Events per batch request, 1 to 10 000. Default: `HH_BATCH_SIZE`, else 100.
+    pub fn with_batch_size(mut self, size: usize) -> Self {
+        self.batch_size = Some(size);
+        self
+    }
+
+    /// The longest time a finished event waits before it is sent; a session's events also go as
+    /// soon as a batch is full or the session ends. Default: `HH_FLUSH_INTERVAL` (seconds), else
+    /// 1 s.
+    pub fn with_flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = Some(interval);
+        self
+    }
+
+    /// Logs where spans go (URL and masked key) when the exporter starts. Default:
+    /// `HH_VERBOSE`, else off.
+    pub fn with_verbose(mut self, verbose: bool) -> Self {
+        self.verbose = Some(verbose);
+        self
+    }
+
+    /// Sends nothing: the layer records nothing and no thread starts. Default:
+    /// `HH_DISABLE_TRACING`, else off.
+    pub fn with_disabled(mut self, disabled: bool) -> Self {
+        self.disabled = Some(disabled);
+        self
+    }
+
+    /// Finished spans the queue holds. The exporter holds as many more while it sends, so that
+    /// at most about twice this many are in memory; when both are full, further spans are
+    /// dropped and counted ([`Dropped::queue_full`](crate::Dropped::queue_full)). Default: 8192.
+    pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = Some(capacity);
+        self
+    }
+
+    /// How long dropping the [`Guard`] waits for delivery. Default: 5 s.
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// Which spans start sessions. Default: [`SessionRoots::AllRoots`].
+    pub fn with_session_roots(mut self, roots: SessionRoots) -> Self {
+        self.session_roots = roots;
+        self
+    }
+
+    /// The longest text kept from one field value, in bytes (at least 64); longer text is cut
+    /// with a marker and counted ([`Stats::fields_truncated`](crate::Stats::fields_truncated)).
+    /// Default: 256 KiB.
+    pub fn with_max_field_bytes(mut self, bytes: usize) -> Self {
+        self.max_field_bytes = Some(bytes);
+        self
+    }
+
+    /// Tracing events kept in a span's `metadata.logs`; more are counted in
+    /// `metadata.logs_dropped`. Default: 32.
+    pub fn with_max_events_per_span(mut self, events: usize) -> Self {
+        self.max_events_per_span = Some(events);
+        self
+    }
+
+    /// Requests in flight at once (each session's own requests stay in order). Default: 8.
+    pub fn with_max_concurrent_requests(mut self, requests: usize) -> Self {
+        self.max_concurrent_requests = Some(requests);
+        self
+    }
+
+    /// How long a failing request is retried before its events are given up on. Default: 120 s.
+    pub fn with_max_retry_time(mut self, time: Duration) -> Self {
+        self.max_retry_time = Some(time);
+        self
+    }
+
+    /// Resolves the settings against the `HH_*` environment, checks them, and starts the
+    /// exporter thread.
+    pub fn build(self) -> Result<(HoneyHiveLayer, Guard), Error> {
+        self.build_with_env(&config::process_env)
+    }
+
+    pub(crate) fn build_with_env(
+        self,
+        env: EnvLookup<'_>,
+    ) -> Result<(HoneyHiveLayer, Guard), Error> {
+        let max_field_bytes = self.max_field_bytes.unwrap_or(DEFAULT_MAX_FIELD_BYTES);
+        if max_field_bytes < 64 {
+            return Err(Error::config(
+                "max_field_bytes",
+                "must be at least 64 bytes",
+            ));
+        }
+        let settings = Settings {
+            session_roots: self.session_roots,
+            session_name: config::env_or(self.session_name, env, "HH_SESSION_NAME"),
+            max_field_bytes,
+            max_events_per_span: self
+                .max_events_per_span
+                .unwrap_or(DEFAULT_MAX_EVENTS_PER_SPAN),
+        };
+        let disabled = match self.disabled {
+            Some(disabled) => disabled,
+            None => flag(env, "HH_DISABLE_TRACING")?.unwrap_or(false),
+        };
+        if disabled {
+            return Ok((HoneyHiveLayer::new(None, settings), Guard::disabled()));
+        }
+        let client = match self.given_client {
+            Some(client) => client,
+            None => self.client.build_with_env(env)?,
+        };
+        let batch_size = match (self.batch_size, config::env_or(None, env, "HH_BATCH_SIZE")) {
+            (Some(size), _) => size,
+            (None, Some(text)) => text.trim().parse().map_err(|_| {
+                Error::config("HH_BATCH_SIZE", format!("`{text}` is not a whole number"))
+            })?,
+            (None, None) => DEFAULT_BATCH_SIZE,
+        };
+        if !(1..=10_000).contains(&batch_size) {
+            return Err(Error::config(
+                "batch_size (HH_BATCH_SIZE)",
+                format!("{batch_size} is not between 1 and 10000"),
+            ));
+        }
+        let flush_interval = match self.flush_interval {
+            Some(interval) if interval.is_zero() => {
+                return Err(Error::config("flush_interval", "must be longer than zero"));
+            }
+            Some(interval) => interval,
+            None => match config::env_or(None, env, "HH_FLUSH_INTERVAL") {
+                Some(text) => config::parse_seconds("HH_FLUSH_INTERVAL", &text)?,
+                None => DEFAULT_FLUSH_INTERVAL,
+            },
+        };
+        let queue_capacity = self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
+        let max_in_flight = self
+            .max_concurrent_requests
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
+        for (field, value) in [
+            ("queue_capacity", queue_capacity),
+            ("max_concurrent_requests", max_in_flight),
+        ] {
+            if value == 0 {
+                return Err(Error::config(field, "must be at least 1"));
+            }
+        }
+        let verbose = match self.verbose {
+            Some(verbose) => verbose,
+            None => flag(env, "HH_VERBOSE")?.unwrap_or(false),
+        };
+        let announce = verbose.then(|| {
+            let key = client
+                .api_key()
+                .map_or_else(|| "none".to_owned(), |key| key.masked());
+            format!(
+                "tracing-honeyhive {} sends to {} with API key {key}",
+                env!("CARGO_PKG_VERSION"),
+                client.api_url()
+            )
+        });
+        let mapper = Mapper {
+            source: config::env_or(self.source, env, "HH_SOURCE")
+                .unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
+            project: config::env_or(self.project, env, "HH_PROJECT"),
+            max_field_bytes,
+        };
+        let setup = Setup {
+            client,
+            worker: WorkerConfig {
+                batch_size,
+                flush_interval,
+                max_in_flight,
+                backlog: queue_capacity,
+                mapper,
+            },
+            retry: RetryPolicy {
+                max_elapsed: self.max_retry_time.unwrap_or(DEFAULT_MAX_RETRY_TIME),
+                ..RetryPolicy::default()
+            },
+            queue_capacity,
+            shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+            announce,
+        };
+        let (producer, guard) =
+            pipeline::start(setup).map_err(|e| Error::config("exporter thread", e.to_string()))?;
+        Ok((HoneyHiveLayer::new(Some(producer), settings), guard))
+    }
+}
+
+/// A boolean environment variable: `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
+fn flag(env: EnvLookup<'_>, name: &'static str) -> Result<Option<bool>, Error> {
+    let Some(text) = config::env_or(None, env, name) else {
+        return Ok(None);
+    };
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(Some(true)),
+        "false" | "0" | "no" | "off" => Ok(Some(false)),
+        _ => Err(Error::config(
+            name,
+            format!("`{text}` is not true or false"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,291 @@
+//! Field visitors: every value recorded on a span or an event becomes an owned [`FieldValue`], and
+//! text longer than the configured bound is cut, with a marker saying so.
+
+use std::fmt::{self, Write};
+
+use tracing::field::{Field, Visit};
+
+use crate::fields::{
+    ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
+    SESSION, SESSION_ID, SESSION_NAME,
+};
+use crate::recorded::{FieldValue, Fields, Recorded};
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `s`, cut to `max` bytes with a marker naming how much was left out.
+pub(crate) fn bounded(s: &str, max: usize, truncated: &mut u32) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    *truncated += 1;
+    let kept = prefix(s, max);
+    format!("{kept}…[truncated {} bytes]", s.len() - kept.len())
+}
+
+/// A `fmt::Write` that stops accepting text at `max` bytes, so formatting a huge `Debug` value
+/// costs at most the bound.
+struct Capped {
+    text: String,
+    max: usize,
+    full: bool,
+}
+
+impl Write for Capped {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.max - self.text.len();
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        self.text.push_str(prefix(s, room));
+        self.full = true;
+        Err(fmt::Error)
+    }
+}
+
+/// `value` formatted with `Debug` (which for `%` values is their `Display`), cut at `max` bytes.
+pub(crate) fn debug_text(value: &dyn fmt::Debug, max: usize, truncated: &mut u32) -> String {
+    let mut out = Capped {
+        text: String::new(),
+        max,
+        full: false,
+    };
+    let _ = write!(out, "{value:?}");
+    if out.full {
+        *truncated += 1;
+        out.text.push_str("…[truncated]");
+    }
+    out.text
+}
+
+/// An error and its sources, `outer: inner: root`.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(text, ": {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+fn owned_i128(value: i128) -> FieldValue {
+    i64::try_from(value)
+        .map(FieldValue::I64)
+        .unwrap_or_else(|_| FieldValue::Str(value.to_string()))
+}
+
+fn owned_u128(value: u128) -> FieldValue {
+    u64::try_from(value)
+        .map(FieldValue::U64)
+        .unwrap_or_else(|_| FieldValue::Str(value.to_string()))
+}
+
+/// The text of a value given to a control field.
+fn text(value: FieldValue) -> String {
+    match value {
+        FieldValue::Str(s) => s,
+        FieldValue::Bool(b) => b.to_string(),
+        FieldValue::I64(n) => n.to_string(),
+        FieldValue::U64(n) => n.to_string(),
+        FieldValue::F64(n) => n.to_string(),
+    }
+}
+
+/// The value of `honeyhive.session`: a boolean, or the text `true`/`false`.
+fn flag(value: &FieldValue) -> Option<bool> {
+    match value {
+        FieldValue::Bool(b) => Some(*b),
+        FieldValue::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Records a span's fields into its [`Recorded`], routing the control fields.
+pub(crate) struct SpanVisitor<'a> {
+    pub(crate) into: &'a mut Recorded,
+    pub(crate) max_bytes: usize,
+    pub(crate) truncated: u32,
+}
+
+impl SpanVisitor<'_> {
+    fn put(&mut self, field: &Field, value: FieldValue) {
+        let into = &mut *self.into;
+        match field.name() {
+            EVENT_TYPE => into.event_type = Some(text(value)),
+            EVENT_NAME => into.event_name = Some(text(value)),
+            SESSION_ID => into.session_id = Some(text(value)),
+            SESSION_NAME => into.session_name = Some(text(value)),
+            SESSION => into.session_flag = flag(&value),
+            ERROR => into.error = Some(text(value)),
+            OTEL_NAME => into.otel_name = Some(text(value)),
+            OTEL_STATUS_CODE => into.otel_status_error = text(value).eq_ignore_ascii_case("error"),
+            OTEL_STATUS_MESSAGE => into.otel_status_message = Some(text(value)),
+            OTEL_KIND => {}
+            name => into.fields.set(name, value),
+        }
+    }
+}
+
+impl Visit for SpanVisitor<'_> {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, FieldValue::Bool(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, FieldValue::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, FieldValue::U64(value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.put(field, owned_i128(value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.put(field, owned_u128(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, FieldValue::F64(value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let text = bounded(value, self.max_bytes, &mut self.truncated);
+        self.put(field, FieldValue::Str(text));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let text = bounded(&error_chain(value), self.max_bytes, &mut self.truncated);
+        self.put(field, FieldValue::Str(text));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let text = debug_text(value, self.max_bytes, &mut self.truncated);
+        self.put(field, FieldValue::Str(text));
+    }
+}
+
+/// Records an event's message and fields.
+pub(crate) struct EventVisitor {
+    pub(crate) message: String,
+    pub(crate) fields: Fields,
+    pub(crate) max_bytes: usize,
+    pub(crate) truncated: u32,
+}
+
+impl EventVisitor {
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        EventVisitor {
+            message: String::new(),
+            fields: Fields::default(),
+            max_bytes,
+            truncated: 0,
+        }
+    }
+
+    fn put(&mut self, field: &Field, value: FieldValue) {
+        match (field.name(), value) {
+            ("message", FieldValue::Str(text)) => self.message = text,
+            (name, value) => self.fields.set(name, value),
+        }
+    }
+}
+
+impl Visit for EventVisitor {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, FieldValue::Bool(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, FieldValue::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, FieldValue::U64(value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.put(field, owned_i128(value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.put(field, owned_u128(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, FieldValue::F64(value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let text = bounded(value, self.max_bytes, &mut self.truncated);
+        self.put(field, FieldValue::Str(text));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let text = bounded(&error_chain(value), self.max_bytes, &mut self.truncated);
+        self.put(field, FieldValue::Str(text));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let text = debug_text(value, self.max_bytes, &mut self.truncated);
+        self.put(field, FieldValue::Str(text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary_with_a_marker() {
+        let mut truncated = 0;
+        assert_eq!(bounded("short", 10, &mut truncated), "short");
+        assert_eq!(truncated, 0);
+        let cut = bounded("ééééé", 3, &mut truncated);
+        assert_eq!(cut, "é…[truncated 8 bytes]");
+        assert_eq!(truncated, 1);
+    }
+
+    #[test]
+    fn huge_debug_values_are_formatted_only_up_to_the_bound() {
+        let mut truncated = 0;
+        let big = vec![7u8; 100_000];
+        let text = debug_text(&big, 64, &mut truncated);
+        assert!(text.starts_with("[7, 7, 7"), "{text}");
+        assert!(text.ends_with("…[truncated]"), "{text}");
+        assert!(text.len() < 64 + 20, "{}", text.len());
+        assert_eq!(truncated, 1);
+        assert_eq!(debug_text(&"small", 64, &mut truncated), "\"small\"");
+    }
+
+    #[test]
+    fn wide_integers_stay_numbers_when_they_fit() {
+        assert_eq!(owned_i128(-5), FieldValue::I64(-5));
+        assert_eq!(owned_u128(u128::from(u64::MAX)), FieldValue::U64(u64::MAX));
+        assert_eq!(
+            owned_u128(u128::MAX),
+            FieldValue::Str(u128::MAX.to_string())
+        );
+    }
+
+    #[test]
+    fn session_flag_reads_booleans_and_their_text() {
+        assert_eq!(flag(&FieldValue::Bool(false)), Some(false));
+        assert_eq!(flag(&FieldValue::Str(" true ".into())), Some(true));
+        assert_eq!(flag(&FieldValue::I64(1)), None);
+    }
+}

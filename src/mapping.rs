@@ -1,0 +1,422 @@
+//! Finished spans → the wire bodies HoneyHive receives. Pure functions, run on the exporter
+//! thread; the tables they implement are in the crate docs.
+
+pub(crate) mod gen_ai;
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::layer::bounded;
+use crate::recorded::{Bucket, FieldValue, FinishedSpan, Recorded, SessionSeed};
+use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
+
+/// The settings mapping depends on.
+#[derive(Debug, Clone)]
+pub(crate) struct Mapper {
+    pub(crate) source: String,
+    /// `HH_PROJECT`: recorded in each session's metadata (the API key selects the project).
+    pub(crate) project: Option<String>,
+    pub(crate) max_field_bytes: usize,
+}
+
+/// The seven object fields of an event, being filled.
+#[derive(Debug, Default)]
+struct Buckets([JsonObject; 7]);
+
+impl Buckets {
+    fn get_mut(&mut self, bucket: Bucket) -> &mut JsonObject {
+        &mut self.0[bucket as usize]
+    }
+
+    /// `value` under `key`, or merged into the bucket for an empty key (a bare `inputs` field).
+    fn put(&mut self, bucket: Bucket, key: &str, value: Value) {
+        if key.is_empty() {
+            self.merge(bucket, value);
+        } else {
+            self.get_mut(bucket).insert(key.to_owned(), value);
+        }
+    }
+
+    /// An object's keys merged in, a later key winning; any other value under `"value"`.
+    fn merge(&mut self, bucket: Bucket, value: Value) {
+        let target = self.get_mut(bucket);
+        match value {
+            Value::Object(map) => target.extend(map),
+            other => {
+                target.insert("value".into(), other);
+            }
+        }
+    }
+
+    /// The bucket's object, or `None` when empty (absent fields are omitted on the wire).
+    fn take(&mut self, bucket: Bucket) -> Option<JsonObject> {
+        let map = std::mem::take(self.get_mut(bucket));
+        (!map.is_empty()).then_some(map)
+    }
+}
+
+/// What a session root span becomes when it closes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SessionEnd {
+    /// The whole session in one create, for a session not yet sent.
+    pub(crate) create: CreateSession,
+    /// The same final state as an update, for a session already created (early, or by an earlier
+    /// process): `PUT /v1/events/{session_id}`.
+    pub(crate) update: UpdateEvent,
+    /// The create cannot carry `metrics` and `feedback`: when there are some, the update follows
+    /// the create.
+    pub(crate) update_after_create: bool,
+    pub(crate) end_ms: i64,
+}
+
+/// A field value as JSON. Non-finite floats, which JSON cannot hold, become the strings `"NaN"`,
+/// `"inf"` and `"-inf"`.
+fn to_json(value: &FieldValue) -> Value {
+    match value {
+        FieldValue::Bool(b) => Value::Bool(*b),
+        FieldValue::I64(n) => Value::from(*n),
+        FieldValue::U64(n) => Value::from(*n),
+        FieldValue::F64(n) => float(*n),
+        FieldValue::Str(s) => Value::String(s.clone()),
+    }
+}
+
+impl Mapper {
+    /// A structured value with every string cut to the bound.
+    fn json(&self, mut value: Value, truncated: &mut u32) -> Value {
+        cut_strings(&mut value, self.max_field_bytes, truncated);
+        value
+    }
+
+    /// The buckets of a span: routed fields, then its events, then the extension trait's values.
+    fn buckets(
+        &self,
+        recorded: &Recorded,
+        extra: &[(Bucket, Value)],
+        truncated: &mut u32,
+    ) -> Buckets {
+        let mut buckets = Buckets::default();
+        for (name, value) in &recorded.fields.0 {
+            let value = to_json(value);
+            if let Some((bucket, key)) = Bucket::route(name) {
+                buckets.put(bucket, key, value);
+            } else if name.starts_with("gen_ai.") {
+                gen_ai::place(name, value, &mut |b, k, v| buckets.put(b, k, v));
+            } else {
+                buckets.put(Bucket::Metadata, name, value);
+            }
+        }
+        if !recorded.logs.is_empty() {
+            let logs: Vec<Value> = recorded
+                .logs
+                .iter()
+                .map(|log| {
+                    let mut fields = Map::new();
+                    for (name, value) in &log.fields.0 {
+                        fields.insert((*name).to_owned(), to_json(value));
+                    }
+                    json!({
+                        "time": log.time_ms,
+                        "level": log.level.as_str(),
+                        "target": log.target,
+                        "message": log.message,
+                        "fields": fields,
+                    })
+                })
+                .collect();
+            buckets.put(Bucket::Metadata, "logs", Value::Array(logs));
+        }
+        if recorded.logs_dropped > 0 {
+            buckets.put(
+                Bucket::Metadata,
+                "logs_dropped",
+                recorded.logs_dropped.into(),
+            );
+        }
+        for (bucket, value) in recorded.json.iter().chain(extra) {
+            buckets.merge(*bucket, self.json(value.clone(), truncated));
+        }
+        gen_ai::complete_usage(buckets.get_mut(Bucket::Metadata));
+        buckets
+    }
+
+    /// `honeyhive.event_type` first, else what the `gen_ai.*` fields imply, else `chain`. An
+    /// explicit type that is not `model`, `tool` or `chain` is kept as
+    /// `metadata["honeyhive.invalid_event_type"]` and ignored.
+    fn event_type(recorded: &Recorded) -> (EventType, Option<String>) {
+        let explicit = recorded.event_type.as_deref().map(str::trim);
+        let parsed = explicit.and_then(|t| match t.to_ascii_lowercase().as_str() {
+            "model" | "llm" => Some(EventType::Model),
+            "tool" => Some(EventType::Tool),
+            "chain" => Some(EventType::Chain),
+            _ => None,
+        });
+        if let Some(event_type) = parsed {
+            return (event_type, None);
+        }
+        let field = |name: &str| recorded.fields.0.iter().find(|(n, _)| *n == name);
+        let operation = field("gen_ai.operation.name").and_then(|(_, v)| match v {
+            FieldValue::Str(s) => Some(s.as_str()),
+            _ => None,
+        });
+        let inferred = gen_ai::infer_event_type(
+            operation,
+            field("gen_ai.request.model").is_some(),
+            field("gen_ai.tool.name").is_some(),
+        );
+        let invalid = explicit.filter(|t| !t.is_empty()).map(str::to_owned);
+        (inferred.unwrap_or(EventType::Chain), invalid)
+    }
+
+    /// `honeyhive.event_name`, else `otel.name`, else the span name.
+    fn event_name(span: &FinishedSpan) -> String {
+        let recorded = &span.recorded;
+        recorded
+            .event_name
+            .clone()
+            .or_else(|| recorded.otel_name.clone())
+            .unwrap_or_else(|| span.name.to_owned())
+    }
+
+    /// An event of the session: `parent` is the parent span's event, or the session id.
+    pub(crate) fn event(
+        &self,
+        span: &FinishedSpan,
+        parent: Uuid,
+        children: Vec<Uuid>,
+        truncated: &mut u32,
+    ) -> Event {
+        let mut buckets = self.buckets(&span.recorded, &[], truncated);
+        let (event_type, invalid) = Mapper::event_type(&span.recorded);
+        if let Some(raw) = invalid {
+            buckets.put(Bucket::Metadata, "honeyhive.invalid_event_type", raw.into());
+        }
+        let (start, end, duration) = times(span);
+        let mut event = Event::new(event_type);
+        event.event_id = Some(span.event_id);
+        event.session_id = Some(span.session.id);
+        event.parent_id = Some(parent);
+        event.children_ids = (!children.is_empty()).then_some(children);
+        event.event_name = Some(Mapper::event_name(span));
+        event.source = Some(self.source.clone());
+        event.start_time = Some(start);
+        event.end_time = Some(end);
+        event.duration = Some(duration);
+        event.error = span
+            .recorded
+            .error()
+            .map(|e| bounded(&e, self.max_field_bytes, truncated));
+        event.inputs = buckets.take(Bucket::Inputs).unwrap_or_default();
+        event.outputs = buckets.take(Bucket::Outputs);
+        event.config = buckets.take(Bucket::Config);
+        event.metadata = buckets.take(Bucket::Metadata);
+        event.metrics = buckets.take(Bucket::Metrics);
+        event.feedback = buckets.take(Bucket::Feedback);
+        event.user_properties = buckets.take(Bucket::UserProperties);
+        event
+    }
+
+    /// Session metadata: the project named by `HH_PROJECT`, under what the span gave.
+    fn session_metadata(&self, buckets: &mut Buckets) -> Option<JsonObject> {
+        let mut metadata = buckets.take(Bucket::Metadata).unwrap_or_default();
+        if let Some(project) = &self.project {
+            metadata
+                .entry("project")
+                .or_insert_with(|| Value::String(project.clone()));
+        }
+        (!metadata.is_empty()).then_some(metadata)
+    }
+
+    /// The session as known when it starts, to create it before its root span closes: the root
+    /// span's fields at creation (or nothing, for a session joined by id).
+    pub(crate) fn session_start(&self, seed: &SessionSeed, truncated: &mut u32) -> CreateSession {
+        let recorded = Recorded {
+            fields: seed.fields.clone(),
+            ..Recorded::default()
+        };
+        let mut buckets = self.buckets(&recorded, &[], truncated);
+        CreateSession {
+            session_id: Some(seed.id),
+            session_name: Some(seed.name.clone()),
+            source: Some(self.source.clone()),
+            start_time: Some(seed.start_ms),
+            config: buckets.take(Bucket::Config),
+            inputs: buckets.take(Bucket::Inputs),
+            outputs: buckets.take(Bucket::Outputs),
+            metadata: self.session_metadata(&mut buckets),
+            user_properties: buckets.take(Bucket::UserProperties),
+            ..CreateSession::default()
+        }
+    }
+
+    /// A session root span that closed: the complete session, and the same final state as an
+    /// update.
+    pub(crate) fn session_end(
+        &self,
+        root: &FinishedSpan,
+        children: Vec<Uuid>,
+        truncated: &mut u32,
+    ) -> SessionEnd {
+        let mut buckets = self.buckets(&root.recorded, &root.session_json, truncated);
+        if let Some(error) = root.recorded.error() {
+            let error = bounded(&error, self.max_field_bytes, truncated);
+            buckets.put(Bucket::Metadata, "error", error.into());
+        }
+        let (_, end, duration) = times(root);
+        let session_name = root
+            .recorded
+            .session_name
+            .clone()
+            .unwrap_or_else(|| root.session.name.clone());
+        let event_name = root
+            .recorded
+            .event_name
+            .clone()
+            .or_else(|| root.recorded.otel_name.clone());
+        let children = (!children.is_empty()).then_some(children);
+        let inputs = buckets.take(Bucket::Inputs);
+        let metadata = self.session_metadata(&mut buckets);
+        let update = UpdateEvent {
+            metadata: late_inputs(metadata.clone(), &inputs, root, self, truncated),
+            feedback: buckets.take(Bucket::Feedback),
+            metrics: buckets.take(Bucket::Metrics),
+            outputs: buckets.get_mut(Bucket::Outputs).clone().into_some(),
+            config: buckets.get_mut(Bucket::Config).clone().into_some(),
+            user_properties: buckets.get_mut(Bucket::UserProperties).clone().into_some(),
+            duration: Some(duration),
+            end_time: Some(end),
+            children_ids: children.clone(),
+        };
+        let create = CreateSession {
+            session_id: Some(root.session.id),
+            session_name: Some(session_name),
+            event_name,
+            source: Some(self.source.clone()),
+            start_time: Some(root.start_ms),
+            end_time: Some(end),
+            duration: Some(duration),
+            config: buckets.take(Bucket::Config),
+            inputs,
+            outputs: buckets.take(Bucket::Outputs),
+            metadata,
+            user_properties: buckets.take(Bucket::UserProperties),
+            children_ids: children,
+        };
+        SessionEnd {
+            update_after_create: update.metrics.is_some() || update.feedback.is_some(),
+            create,
+            update,
+            end_ms: end,
+        }
+    }
+
+    /// What a span that joined its session by id writes to the session when it closes: the
+    /// values given with `enrich_session`, and the session's end. The duration is set by the
+    /// sender, from the session's start as the server knows it.
+    pub(crate) fn joined_end(&self, owner: &FinishedSpan, truncated: &mut u32) -> UpdateEvent {
+        let recorded = Recorded::default();
+        let mut buckets = self.buckets(&recorded, &owner.session_json, truncated);
+        let (_, end, _) = times(owner);
+        UpdateEvent {
+            metadata: self.session_metadata(&mut buckets),
+            feedback: buckets.take(Bucket::Feedback),
+            metrics: buckets.take(Bucket::Metrics),
+            outputs: buckets.take(Bucket::Outputs),
+            config: buckets.take(Bucket::Config),
+            user_properties: buckets.take(Bucket::UserProperties),
+            end_time: Some(end),
+            ..UpdateEvent::default()
+        }
+    }
+}
+
+/// Inputs of a session that was created before they were recorded cannot be updated (the update
+/// route ignores `inputs`): they are kept in the update's metadata as `inputs`, so nothing is
+/// lost. The create carries them when the session is sent complete.
+fn late_inputs(
+    metadata: Option<JsonObject>,
+    inputs: &Option<JsonObject>,
+    root: &FinishedSpan,
+    mapper: &Mapper,
+    truncated: &mut u32,
+) -> Option<JsonObject> {
+    let seeded = mapper.session_start(&root.session, truncated).inputs;
+    match inputs {
+        Some(inputs) if seeded.as_ref() != Some(inputs) => {
+            let mut metadata = metadata.unwrap_or_default();
+            metadata.insert("inputs".into(), Value::Object(inputs.clone()));
+            Some(metadata)
+        }
+        _ => metadata,
+    }
+}
+
+trait IntoSome: Sized {
+    fn into_some(self) -> Option<Self>;
+}
+
+impl IntoSome for JsonObject {
+    /// `None` for an empty object.
+    fn into_some(self) -> Option<Self> {
+        (!self.is_empty()).then_some(self)
+    }
+}
+
+/// Start and end in Unix epoch milliseconds, and the duration in milliseconds to the
+/// microsecond.
+fn times(span: &FinishedSpan) -> (i64, i64, f64) {
+    let duration = (span.duration_ms * 1e3).round() / 1e3;
+    let end = span
+        .start_ms
+        .saturating_add(span.duration_ms.round() as i64);
+    (span.start_ms, end, duration)
+}
+
+fn float(n: f64) -> Value {
+    match serde_json::Number::from_f64(n) {
+        Some(number) => Value::Number(number),
+        None if n.is_nan() => Value::from("NaN"),
+        None if n > 0.0 => Value::from("inf"),
+        None => Value::from("-inf"),
+    }
+}
+
+fn cut_strings(value: &mut Value, max: usize, truncated: &mut u32) {
+    match value {
+        Value::String(s) if s.len() > max => *s = bounded(s, max, truncated),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| cut_strings(v, max, truncated)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| cut_strings(v, max, truncated)),
+        _ => {}
+    }
+}
+
+/// Merges `later` into `update`: objects key by key, a later `outputs` replacing, the latest end.
+pub(crate) fn merge_updates(update: &mut UpdateEvent, later: UpdateEvent) {
+    fn merge(into: &mut Option<JsonObject>, from: Option<JsonObject>) {
+        if let Some(from) = from {
+            into.get_or_insert_with(JsonObject::new).extend(from);
+        }
+    }
+    merge(&mut update.metadata, later.metadata);
+    merge(&mut update.feedback, later.feedback);
+    merge(&mut update.metrics, later.metrics);
+    merge(&mut update.config, later.config);
+    merge(&mut update.user_properties, later.user_properties);
+    if later.outputs.is_some() {
+        update.outputs = later.outputs;
+    }
+    update.end_time = update.end_time.max(later.end_time);
+    if later.duration.is_some() {
+        update.duration = later.duration;
+    }
+    if later.children_ids.is_some() {
+        update.children_ids = later.children_ids;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,203 @@
+use std::sync::Arc;
+
+use serde_json::json;
+use tracing::Level;
+
+use super::*;
+use crate::recorded::{Fields, Role};
+
+fn mapper() -> Mapper {
+    Mapper {
+        source: "test".into(),
+        project: None,
+        max_field_bytes: 64,
+    }
+}
+
+fn seed(fields: Fields) -> Arc<SessionSeed> {
+    Arc::new(SessionSeed {
+        id: Uuid::new_v4(),
+        joined: false,
+        name: "session".into(),
+        start_ms: 1_700_000_000_000,
+        fields,
+    })
+}
+
+fn span(
+    role: Role,
+    session: Arc<SessionSeed>,
+    fields: Vec<(&'static str, FieldValue)>,
+) -> FinishedSpan {
+    FinishedSpan {
+        event_id: match role {
+            Role::Session => session.id,
+            Role::Event { .. } => Uuid::new_v4(),
+        },
+        session,
+        role,
+        name: "span",
+        target: "tests",
+        level: Level::INFO,
+        start_ms: 1_700_000_000_000,
+        duration_ms: 12.345_678,
+        recorded: Recorded {
+            fields: Fields(fields),
+            ..Recorded::default()
+        },
+        owns_joined_session: false,
+        session_json: Vec::new(),
+    }
+}
+
+#[test]
+fn times_are_integer_milliseconds_and_the_duration_keeps_microseconds() {
+    let session = seed(Fields::default());
+    let span = span(Role::Event { parent: session.id }, session.clone(), vec![]);
+    let event = mapper().event(&span, session.id, vec![], &mut 0);
+    assert_eq!(event.start_time, Some(1_700_000_000_000));
+    assert_eq!(event.end_time, Some(1_700_000_000_012));
+    assert_eq!(event.duration, Some(12.346));
+    assert_eq!(event.parent_id, Some(session.id));
+    assert_eq!(event.session_id, Some(session.id));
+    assert_eq!(
+        event.children_ids, None,
+        "no children: the field is omitted"
+    );
+}
+
+#[test]
+fn non_finite_floats_become_strings_and_serialise_to_valid_json() {
+    let session = seed(Fields::default());
+    let span = span(
+        Role::Event { parent: session.id },
+        session.clone(),
+        vec![
+            ("metrics.a", FieldValue::F64(f64::NAN)),
+            ("metrics.b", FieldValue::F64(f64::NEG_INFINITY)),
+            ("metrics.c", FieldValue::F64(1.5)),
+        ],
+    );
+    let event = mapper().event(&span, session.id, vec![], &mut 0);
+    let text = serde_json::to_string(&event).unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["metrics"], json!({"a": "NaN", "b": "-inf", "c": 1.5}));
+}
+
+#[test]
+fn a_bare_bucket_field_is_merged_and_a_structured_value_is_cut_to_the_bound() {
+    let session = seed(Fields::default());
+    let mut span = span(
+        Role::Event { parent: session.id },
+        session.clone(),
+        vec![("outputs", FieldValue::Str("plain".into()))],
+    );
+    span.recorded
+        .json
+        .push((Bucket::Inputs, json!({"doc": "z".repeat(500), "n": 1})));
+    let mut truncated = 0;
+    let event = mapper().event(&span, session.id, vec![], &mut truncated);
+    assert_eq!(
+        event.outputs,
+        Some(json!({"value": "plain"}).as_object().unwrap().clone())
+    );
+    let doc = event.inputs["doc"].as_str().unwrap();
+    assert!(
+        doc.starts_with("zzz") && doc.ends_with("…[truncated 436 bytes]"),
+        "{doc}"
+    );
+    assert_eq!(truncated, 1);
+}
+
+#[test]
+fn a_session_with_metrics_needs_an_update_after_its_create() {
+    let session = seed(Fields::default());
+    let root = span(
+        Role::Session,
+        session.clone(),
+        vec![("outputs.answer", FieldValue::Str("ok".into()))],
+    );
+    let end = mapper().session_end(&root, vec![], &mut 0);
+    assert!(!end.update_after_create);
+    assert_eq!(end.create.end_time, Some(end.end_ms));
+    assert_eq!(end.create.session_name.as_deref(), Some("session"));
+    assert_eq!(end.update.outputs, end.create.outputs);
+
+    let root = span(
+        Role::Session,
+        session.clone(),
+        vec![("metrics.turns", FieldValue::I64(3))],
+    );
+    let end = mapper().session_end(&root, vec![], &mut 0);
+    assert!(end.update_after_create);
+    assert_eq!(
+        end.update.metrics,
+        Some(json!({"turns": 3}).as_object().unwrap().clone())
+    );
+}
+
+#[test]
+fn inputs_recorded_after_an_early_create_are_kept_in_the_update_metadata() {
+    let session = seed(Fields(vec![("inputs.q", FieldValue::Str("first".into()))]));
+    let unchanged = span(
+        Role::Session,
+        session.clone(),
+        vec![("inputs.q", FieldValue::Str("first".into()))],
+    );
+    let end = mapper().session_end(&unchanged, vec![], &mut 0);
+    assert_eq!(end.update.metadata, None);
+    let later = span(
+        Role::Session,
+        session,
+        vec![
+            ("inputs.q", FieldValue::Str("first".into())),
+            ("inputs.extra", FieldValue::Bool(true)),
+        ],
+    );
+    let end = mapper().session_end(&later, vec![], &mut 0);
+    let metadata = end.update.metadata.unwrap();
+    assert_eq!(metadata["inputs"], json!({"q": "first", "extra": true}));
+    assert_eq!(
+        end.create.metadata, None,
+        "the create carries them as inputs"
+    );
+}
+
+#[test]
+fn the_project_is_recorded_in_session_metadata_only() {
+    let mapper = Mapper {
+        project: Some("support-bot".into()),
+        ..mapper()
+    };
+    let session = seed(Fields::default());
+    let start = mapper.session_start(&session, &mut 0);
+    assert_eq!(start.metadata.unwrap()["project"], json!("support-bot"));
+    let child = span(Role::Event { parent: session.id }, session.clone(), vec![]);
+    assert_eq!(
+        mapper.event(&child, session.id, vec![], &mut 0).metadata,
+        None
+    );
+}
+
+#[test]
+fn later_updates_merge_objects_replace_outputs_and_keep_the_latest_end() {
+    let object = |v: Value| v.as_object().cloned();
+    let mut update = UpdateEvent {
+        metadata: object(json!({"a": 1, "b": 1})),
+        outputs: object(json!({"first": true})),
+        end_time: Some(10),
+        ..UpdateEvent::default()
+    };
+    merge_updates(
+        &mut update,
+        UpdateEvent {
+            metadata: object(json!({"b": 2})),
+            outputs: object(json!({"second": true})),
+            end_time: Some(5),
+            ..UpdateEvent::default()
+        },
+    );
+    assert_eq!(update.metadata, object(json!({"a": 1, "b": 2})));
+    assert_eq!(update.outputs, object(json!({"second": true})));
+    assert_eq!(update.end_time, Some(10));
+}

@@ -1,0 +1,240 @@
+//! What the hot path records and hands to the worker: owned field values, span events, session
+//! seeds and finished spans. Plain data; the JSON they become is built by [`crate::mapping`] on
+//! the worker thread.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tracing::Level;
+use uuid::Uuid;
+
+/// One field value, owned. Integers, floats and booleans keep their type; everything recorded
+/// with `?` or `%` becomes its formatted text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FieldValue {
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Str(String),
+}
+
+/// Fields in the order they were first recorded; recording a name again replaces its value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Fields(pub(crate) Vec<(&'static str, FieldValue)>);
+
+impl Fields {
+    pub(crate) fn set(&mut self, name: &'static str, value: FieldValue) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+}
+
+/// The buckets of a HoneyHive event that hold JSON objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Bucket {
+    Inputs,
+    Outputs,
+    Config,
+    Metadata,
+    Metrics,
+    Feedback,
+    UserProperties,
+}
+
+impl Bucket {
+    pub(crate) const ALL: [Bucket; 7] = [
+        Bucket::Inputs,
+        Bucket::Outputs,
+        Bucket::Config,
+        Bucket::Metadata,
+        Bucket::Metrics,
+        Bucket::Feedback,
+        Bucket::UserProperties,
+    ];
+
+    /// The wire name, which is also the field-name prefix that routes to it (`inputs.question`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Bucket::Inputs => "inputs",
+            Bucket::Outputs => "outputs",
+            Bucket::Config => "config",
+            Bucket::Metadata => "metadata",
+            Bucket::Metrics => "metrics",
+            Bucket::Feedback => "feedback",
+            Bucket::UserProperties => "user_properties",
+        }
+    }
+
+    /// The bucket a field name routes to, and the key inside it: `inputs.question` →
+    /// (`Inputs`, `question`); a bare bucket name (`inputs`) → (`Inputs`, ``).
+    pub(crate) fn route(name: &str) -> Option<(Bucket, &str)> {
+        Bucket::ALL.into_iter().find_map(|bucket| {
+            let rest = name.strip_prefix(bucket.name())?;
+            if rest.is_empty() {
+                Some((bucket, rest))
+            } else {
+                rest.strip_prefix('.').map(|key| (bucket, key))
+            }
+        })
+    }
+}
+
+/// A tracing event recorded inside a span: kept, bounded, in the span's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Log {
+    pub(crate) time_ms: i64,
+    pub(crate) level: Level,
+    pub(crate) target: &'static str,
+    pub(crate) message: String,
+    pub(crate) fields: Fields,
+}
+
+/// Everything recorded on one span: its fields, the reserved control fields, errors, events and
+/// structured values attached through the extension trait.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Recorded {
+    pub(crate) fields: Fields,
+    /// `honeyhive.event_type`, as given.
+    pub(crate) event_type: Option<String>,
+    /// `honeyhive.event_name`.
+    pub(crate) event_name: Option<String>,
+    /// `otel.name`, the name tracing-opentelemetry users already set.
+    pub(crate) otel_name: Option<String>,
+    /// `honeyhive.session_id`, as given.
+    pub(crate) session_id: Option<String>,
+    /// `honeyhive.session_name`.
+    pub(crate) session_name: Option<String>,
+    /// `honeyhive.session`: `true` marks a span that starts a session, `false` keeps a root span
+    /// (and its subtree) out of HoneyHive.
+    pub(crate) session_flag: Option<bool>,
+    /// The `error` field, an `otel.status_message` with an error status, or the first
+    /// `ERROR`-level event.
+    pub(crate) error: Option<String>,
+    /// `otel.status_code`, to tell whether `otel.status_message` is an error.
+    pub(crate) otel_status_error: bool,
+    pub(crate) otel_status_message: Option<String>,
+    /// Events inside the span, at most the configured number.
+    pub(crate) logs: Vec<Log>,
+    /// Events beyond that number.
+    pub(crate) logs_dropped: u32,
+    /// Values attached with [`crate::HoneyHiveSpanExt`], applied after the fields.
+    pub(crate) json: Vec<(Bucket, Value)>,
+}
+
+impl Recorded {
+    /// The error the event reports: the `error` field or an `ERROR` event, else an
+    /// `otel.status_message` with `otel.status_code = "ERROR"`.
+    pub(crate) fn error(&self) -> Option<String> {
+        self.error.clone().or_else(|| {
+            self.otel_status_error
+                .then(|| {
+                    self.otel_status_message
+                        .clone()
+                        .unwrap_or_else(|| "error".to_owned())
+                })
+                .filter(|m| !m.is_empty())
+        })
+    }
+}
+
+/// What a session starts with, shared by every span of it: enough for the worker to create the
+/// session before its root closes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SessionSeed {
+    pub(crate) id: Uuid,
+    /// The session id was given with `honeyhive.session_id`: the session may already exist, and
+    /// the span that named it is an event of it rather than the session itself.
+    pub(crate) joined: bool,
+    pub(crate) name: String,
+    pub(crate) start_ms: i64,
+    /// The root span's fields when it was created.
+    pub(crate) fields: Fields,
+}
+
+/// A span's place in its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The root span, which is the session itself.
+    Session,
+    /// A span below the session: an event whose parent is the event `parent`, which is the
+    /// session id for the session's direct children.
+    Event { parent: Uuid },
+}
+
+/// A span that closed, as it travels from the application thread to the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FinishedSpan {
+    pub(crate) session: Arc<SessionSeed>,
+    pub(crate) role: Role,
+    /// The event id; for [`Role::Session`], the session id.
+    pub(crate) event_id: Uuid,
+    pub(crate) name: &'static str,
+    pub(crate) target: &'static str,
+    pub(crate) level: Level,
+    pub(crate) start_ms: i64,
+    /// Wall time between creation and close, in milliseconds.
+    pub(crate) duration_ms: f64,
+    pub(crate) recorded: Recorded,
+    /// The span joined its session by id (`honeyhive.session_id`): when it closes, the session's
+    /// end and the values below are written to the session.
+    pub(crate) owns_joined_session: bool,
+    /// Values for the whole session, attached with
+    /// [`enrich_session`](crate::HoneyHiveSpanExt::enrich_session) on this span's subtree. Set
+    /// on the span that owns the session: the root, or the span that joined it by id.
+    pub(crate) session_json: Vec<(Bucket, Value)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_route_by_bucket_prefix() {
+        assert_eq!(
+            Bucket::route("inputs.question"),
+            Some((Bucket::Inputs, "question"))
+        );
+        assert_eq!(
+            Bucket::route("user_properties.user_id"),
+            Some((Bucket::UserProperties, "user_id"))
+        );
+        assert_eq!(
+            Bucket::route("metadata.a.b"),
+            Some((Bucket::Metadata, "a.b"))
+        );
+        assert_eq!(Bucket::route("outputs"), Some((Bucket::Outputs, "")));
+        assert_eq!(Bucket::route("inputsx"), None);
+        assert_eq!(Bucket::route("model"), None);
+    }
+
+    #[test]
+    fn recording_a_name_again_replaces_its_value_in_place() {
+        let mut fields = Fields::default();
+        fields.set("a", FieldValue::I64(1));
+        fields.set("b", FieldValue::Bool(true));
+        fields.set("a", FieldValue::Str("x".into()));
+        assert_eq!(
+            fields.0,
+            vec![
+                ("a", FieldValue::Str("x".into())),
+                ("b", FieldValue::Bool(true))
+            ]
+        );
+    }
+
+    #[test]
+    fn otel_status_message_is_an_error_only_with_an_error_status() {
+        let mut recorded = Recorded {
+            otel_status_message: Some("boom".into()),
+            ..Recorded::default()
+        };
+        assert_eq!(recorded.error(), None);
+        recorded.otel_status_error = true;
+        assert_eq!(recorded.error().as_deref(), Some("boom"));
+        recorded.error = Some("first".into());
+        assert_eq!(recorded.error().as_deref(), Some("first"));
+    }
+}

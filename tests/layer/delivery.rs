@@ -1,0 +1,495 @@
+//! Delivery under concurrency, overflow, server failures and shutdown.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use tracing::{Instrument, info_span};
+use tracing_honeyhive::emulator::{Emulator, Fault};
+use tracing_honeyhive::{FlushError, HoneyHiveLayer};
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::{Harness, KEY, PATIENCE};
+
+/// Asserts every event on the server arrived once, and returns the count per session name.
+fn events_per_session(server: &Emulator) -> HashMap<String, usize> {
+    assert_eq!(server.repeated_events(), 0, "no event was sent twice");
+    let ids: Vec<String> = server
+        .events()
+        .iter()
+        .map(|e| e.event_id.clone().unwrap())
+        .collect();
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "event ids are unique");
+    let mut counts = HashMap::new();
+    for session in server.sessions() {
+        let id = session.session_id.unwrap();
+        counts.insert(session.event_name.unwrap(), server.events_of(&id).len());
+    }
+    counts
+}
+
+#[test]
+fn many_concurrent_sessions_from_8_threads_are_each_delivered_exactly_once() {
+    const THREADS: usize = 8;
+    const SESSIONS: usize = 40;
+    const EVENTS: usize = 6;
+    let harness = Harness::with(|b| b.with_batch_size(4));
+    std::thread::scope(|scope| {
+        for thread in 0..THREADS {
+            let dispatch = harness.dispatch.clone();
+            scope.spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for session in 0..SESSIONS {
+                        let name = format!("t{thread}-s{session}");
+                        let _root =
+                            info_span!("session", honeyhive.session_name = name.as_str()).entered();
+                        for event in 0..EVENTS {
+                            let _e = info_span!("step", event).entered();
+                        }
+                    }
+                });
+            });
+        }
+    });
+    let report = harness.flush();
+    let total = THREADS * SESSIONS * (EVENTS + 1);
+    assert_eq!(report.delivered, total as u64, "{report:?}");
+    let stats = report.stats;
+    assert_eq!(stats.spans_queued, total as u64);
+    assert_eq!(stats.events_sent, (THREADS * SESSIONS * EVENTS) as u64);
+    assert_eq!(stats.sessions_completed, (THREADS * SESSIONS) as u64);
+    assert_eq!(stats.lost(), 0, "{stats:?}");
+    let counts = events_per_session(&harness.server);
+    assert_eq!(counts.len(), THREADS * SESSIONS);
+    assert!(counts.values().all(|&n| n == EVENTS), "{counts:?}");
+}
+
+#[test]
+fn many_sessions_from_tokio_tasks_are_each_delivered_exactly_once() {
+    use tracing::instrument::WithSubscriber;
+    const TASKS: usize = 200;
+    let harness = Harness::new();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for task in 0..TASKS {
+            let name = format!("task {task}");
+            let root = harness.run(|| info_span!("turn", honeyhive.session_name = name.as_str()));
+            let work = async move {
+                for step in 0..3 {
+                    async { tokio::task::yield_now().await }
+                        .instrument(info_span!("step", step))
+                        .await;
+                }
+            };
+            let work = work
+                .instrument(root)
+                .with_subscriber(harness.dispatch.clone());
+            tasks.push(tokio::spawn(work));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let report = harness.flush();
+    assert_eq!(report.delivered, (TASKS * 4) as u64, "{report:?}");
+    let counts = events_per_session(&harness.server);
+    assert_eq!(counts.len(), TASKS);
+    assert!(counts.values().all(|&n| n == 3), "{counts:?}");
+}
+
+#[test]
+fn overflow_is_counted_exactly_delivered_plus_dropped_equals_produced() {
+    const CHILDREN: usize = 400;
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(Duration::from_millis(20));
+    let harness = Harness::on(server, |b| {
+        b.with_queue_capacity(8)
+            .with_batch_size(1)
+            .with_max_concurrent_requests(1)
+    });
+    harness.run(|| {
+        let _root = info_span!("flood").entered();
+        for i in 0..CHILDREN {
+            let _child = info_span!("child", i).entered();
+        }
+    });
+    let (server, report) = harness.shutdown(PATIENCE);
+    let stats = report.stats;
+    let produced = (CHILDREN + 1) as u64;
+    assert!(
+        stats.dropped.queue_full > 0,
+        "the queue overflowed: {stats:?}"
+    );
+    assert_eq!(
+        stats.spans_queued + stats.dropped.queue_full,
+        produced,
+        "{stats:?}"
+    );
+    assert_eq!(report.undelivered, 0, "{report:?}");
+    assert_eq!(stats.dropped.shutdown, 0, "{stats:?}");
+    let delivered_events = server.events().len() as u64;
+    assert_eq!(stats.events_sent, delivered_events);
+    assert_eq!(
+        delivered_events + stats.sessions_completed + stats.dropped.queue_full,
+        produced,
+        "{stats:?}"
+    );
+    assert_eq!(server.repeated_events(), 0);
+}
+
+#[test]
+fn a_full_queue_is_reported_in_the_application_log() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(Duration::from_millis(50));
+    let harness = Harness::on(server, |b| {
+        b.with_queue_capacity(2)
+            .with_max_concurrent_requests(1)
+            .with_batch_size(1)
+    });
+    harness.run(|| {
+        let _root = info_span!("flood").entered();
+        for _ in 0..200 {
+            let _child = info_span!("child").entered();
+        }
+    });
+    let dropped = harness.guard.stats().dropped.queue_full;
+    assert!(dropped > 0);
+    let warned = || {
+        harness
+            .diagnostics
+            .messages()
+            .iter()
+            .any(|(level, m)| *level == tracing::Level::WARN && m.contains("queue was full"))
+    };
+    let deadline = Instant::now() + PATIENCE;
+    while !warned() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(warned(), "{:?}", harness.diagnostics.messages());
+}
+
+#[test]
+fn retry_after_is_honoured_before_the_session_is_sent_again() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.inject(
+        Fault::status(429)
+            .with_retry_after("1")
+            .on_path("/v1/sessions"),
+    );
+    let harness = Harness::on(server, |b| b);
+    harness.run(|| drop(info_span!("throttled").entered()));
+    let started = Instant::now();
+    let report = harness.flush();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited as asked"
+    );
+    assert_eq!(report.delivered, 1);
+    assert_eq!(report.stats.requests_retried, 1);
+    let statuses: Vec<Option<u16>> = harness.server.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(429), Some(200)]);
+}
+
+#[test]
+fn server_errors_and_dropped_connections_are_retried_until_delivered() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.inject(Fault::status(503).times(2).on_path("/v1/sessions/"));
+    server.inject(Fault::drop_connection().on_path("/v1/sessions/"));
+    server.inject(Fault::status(500).on_path("/v1/sessions/"));
+    let harness = Harness::on(server, |b| b);
+    harness.run(|| {
+        let _root = info_span!("flaky").entered();
+        let _step = info_span!("step").entered();
+    });
+    let report = harness.flush();
+    assert_eq!(report.delivered, 2);
+    assert_eq!(report.stats.requests_retried, 4);
+    assert_eq!(harness.server.events().len(), 1);
+    assert_eq!(harness.server.repeated_events(), 0);
+}
+
+#[test]
+fn a_batch_answered_404_re_creates_its_session_and_is_sent_again() {
+    let harness = Harness::with(|b| b.with_flush_interval(Duration::from_millis(20)));
+    let root = harness.run(|| info_span!("long", outputs.result = tracing::field::Empty));
+    harness.run(|| drop(info_span!(parent: &root, "before").entered()));
+    assert!(
+        harness
+            .server
+            .wait_until(PATIENCE, |s| s.events().len() == 1)
+    );
+    // The server forgets the session (it restarted, or the session expired).
+    harness.server.clear();
+    harness.run(|| {
+        drop(info_span!(parent: &root, "after").entered());
+        root.record("outputs.result", "ok");
+        drop(root);
+    });
+    let report = harness.flush();
+    assert!(report.is_complete(), "{report:?}");
+    let session = &harness.server.sessions()[0];
+    assert_eq!(session.outputs, Some(serde_json::json!({"result": "ok"})));
+    let id = session.session_id.clone().unwrap();
+    let names: Vec<String> = harness
+        .server
+        .events_of(&id)
+        .iter()
+        .map(|e| e.event_name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["after"]);
+    let statuses: Vec<(String, Option<u16>)> = harness
+        .server
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("POST".to_owned(), Some(404)),
+            ("POST".to_owned(), Some(200)),
+            ("POST".to_owned(), Some(200)),
+            ("PUT".to_owned(), Some(200)),
+        ]
+    );
+}
+
+#[test]
+fn a_batch_answered_400_is_split_so_only_the_refused_event_is_lost() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    // The whole batch, its first half and the first event alone are refused; the rest is fine.
+    server.inject(
+        Fault::status(400)
+            .with_body(
+                "application/json",
+                r#"{"statusCode":400,"message":"event too odd","success":false}"#,
+            )
+            .times(3)
+            .on_path("/v1/sessions/"),
+    );
+    let harness = Harness::on(server, |b| b);
+    harness.run(|| {
+        let _root = info_span!("root").entered();
+        for name in ["a", "b", "c", "d"] {
+            drop(info_span!("step", honeyhive.event_name = name).entered());
+        }
+    });
+    let report = harness.flush();
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(report.delivered, 4, "three events and the session");
+    assert_eq!(report.stats.events_rejected, 1);
+    assert_eq!(
+        report.stats.requests_retried, 0,
+        "a 400 is not retried as is"
+    );
+    let mut names: Vec<String> = harness
+        .server
+        .events()
+        .iter()
+        .map(|e| e.event_name.clone().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["b", "c", "d"]);
+    let messages = harness.diagnostics.messages();
+    let refusals: Vec<&String> = messages
+        .iter()
+        .filter(|(_, m)| m.contains("refused event"))
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(refusals.len(), 1, "{messages:?}");
+    assert!(
+        refusals[0].contains("`a`") && refusals[0].contains("event too odd"),
+        "{refusals:?}"
+    );
+}
+
+#[test]
+fn an_event_too_large_for_the_server_is_rejected_alone() {
+    let server = Emulator::builder()
+        .with_api_key(KEY)
+        .with_body_limit(16 * 1024)
+        .start()
+        .unwrap();
+    let harness = Harness::on(server, |b| b);
+    let big = "y".repeat(40 * 1024);
+    harness.run(|| {
+        let _root = info_span!("root").entered();
+        drop(info_span!("small 1").entered());
+        drop(info_span!("huge", inputs.document = big.as_str()).entered());
+        drop(info_span!("small 2").entered());
+    });
+    let report = harness.flush();
+    assert_eq!(report.stats.events_rejected, 1, "{report:?}");
+    let mut names: Vec<String> = harness
+        .server
+        .events()
+        .iter()
+        .map(|e| e.event_name.clone().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["small 1", "small 2"]);
+}
+
+#[test]
+fn a_refused_session_create_is_sent_again_in_its_smallest_form() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.inject(Fault::status(400).on_path("/v1/sessions"));
+    let harness = Harness::on(server, |b| b);
+    harness.run(|| {
+        let _root = info_span!("root", inputs.q = "x", metadata.m = 1).entered();
+        drop(info_span!("step").entered());
+    });
+    let report = harness.flush();
+    assert_eq!(
+        report.stats.events_sent, 1,
+        "the events still land: {report:?}"
+    );
+    let creates: Vec<serde_json::Value> = harness
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/sessions")
+        .map(|r| r.json().unwrap())
+        .collect();
+    assert_eq!(creates.len(), 2);
+    assert!(creates[0].get("inputs").is_some());
+    assert!(creates[1].get("inputs").is_none(), "{}", creates[1]);
+    assert!(
+        harness
+            .diagnostics
+            .messages()
+            .iter()
+            .any(|(_, m)| m.contains("refused session")),
+        "{:?}",
+        harness.diagnostics.messages()
+    );
+}
+
+#[test]
+fn a_wrong_api_key_fails_the_session_counts_it_and_says_so() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let harness = Harness::on(server, |b| b.with_api_key("hh_wrong_key_0123456789abcdef"));
+    harness.run(|| {
+        let _root = info_span!("root").entered();
+        drop(info_span!("step").entered());
+    });
+    let report = harness.flush();
+    assert_eq!(report.failed, 2, "{report:?}");
+    assert_eq!(report.stats.sessions_failed, 1);
+    assert_eq!(report.stats.events_failed, 1);
+    let messages = harness.diagnostics.messages();
+    assert!(
+        messages.iter().any(|(_, m)| m.contains("401")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().all(|(_, m)| !m.contains("hh_wrong_key")),
+        "the key is never logged: {messages:?}"
+    );
+}
+
+#[test]
+fn an_unreachable_server_costs_the_application_nothing_and_losses_are_counted() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_url(url)
+        .with_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for _ in 0..10 {
+            let _root = info_span!("root").entered();
+            drop(info_span!("step").entered());
+        }
+    });
+    match guard.flush(Duration::from_millis(300)) {
+        Err(FlushError::Timeout { report, .. }) => assert!(report.undelivered > 0, "{report:?}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    let handle = guard.handle();
+    let report = guard.shutdown(Duration::from_millis(200));
+    assert_eq!(report.stats.spans_queued, 20);
+    assert_eq!(report.stats.lost(), 20, "{report:?}");
+    assert!(report.stats.requests_retried > 0);
+    // Spans that close after shutdown are counted too; flushing is refused.
+    tracing::dispatcher::with_default(&dispatch, || drop(info_span!("late").entered()));
+    assert_eq!(
+        handle.stats().dropped.shutdown,
+        report.stats.dropped.shutdown + 1
+    );
+    assert!(matches!(
+        handle.flush(Duration::from_millis(10)),
+        Err(FlushError::ShutDown)
+    ));
+}
+
+#[test]
+fn a_flush_that_times_out_says_what_is_left_and_delivery_goes_on() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(Duration::from_millis(600));
+    let harness = Harness::on(server, |b| b);
+    harness.run(|| drop(info_span!("slow").entered()));
+    match harness.guard.flush(Duration::from_millis(100)) {
+        Err(FlushError::Timeout { report, timeout }) => {
+            assert_eq!(timeout, Duration::from_millis(100));
+            assert_eq!(report.undelivered, 1, "{report:?}");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    harness.server.set_latency(Duration::ZERO);
+    assert_eq!(harness.flush().stats.sessions_completed, 1);
+}
+
+async fn traced_work(dispatch: tracing::Dispatch) {
+    use tracing::instrument::WithSubscriber;
+    async {
+        let root = info_span!("async root");
+        async {
+            tokio::task::yield_now().await;
+            drop(info_span!("inner").entered());
+        }
+        .instrument(root)
+        .await;
+    }
+    .with_subscriber(dispatch)
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn dropping_the_guard_inside_a_current_thread_runtime_delivers_and_does_not_panic() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_key(KEY)
+        .with_api_url(server.url())
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    traced_work(dispatch).await;
+    drop(guard);
+    assert_eq!(server.sessions().len(), 1);
+    assert_eq!(server.events().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_inside_a_multi_thread_runtime_delivers_and_does_not_panic() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_key(KEY)
+        .with_api_url(server.url())
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    traced_work(dispatch).await;
+    let report = guard.shutdown(PATIENCE);
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(report.delivered, 2);
+    assert_eq!(server.events().len(), 1);
+}
