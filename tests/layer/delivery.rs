@@ -53,6 +53,13 @@ fn many_concurrent_sessions_from_8_threads_are_each_delivered_exactly_once() {
     });
     let report = harness.flush();
     let total = THREADS * SESSIONS * (EVENTS + 1);
+    eprintln!(
+        "8 threads: {total} spans produced, {} delivered, {} events on the server, {} repeats, {} requests",
+        report.delivered,
+        harness.server.events().len(),
+        harness.server.repeated_events(),
+        harness.server.requests().len()
+    );
     assert_eq!(report.delivered, total as u64, "{report:?}");
     let stats = report.stats;
     assert_eq!(stats.spans_queued, total as u64);
@@ -96,6 +103,13 @@ fn many_sessions_from_tokio_tasks_are_each_delivered_exactly_once() {
         }
     });
     let report = harness.flush();
+    eprintln!(
+        "tokio tasks: {} spans produced, {} delivered, {} events on the server, {} repeats",
+        TASKS * 4,
+        report.delivered,
+        harness.server.events().len(),
+        harness.server.repeated_events()
+    );
     assert_eq!(report.delivered, (TASKS * 4) as u64, "{report:?}");
     let counts = events_per_session(&harness.server);
     assert_eq!(counts.len(), TASKS);
@@ -121,6 +135,13 @@ fn overflow_is_counted_exactly_delivered_plus_dropped_equals_produced() {
     let (server, report) = harness.shutdown(PATIENCE);
     let stats = report.stats;
     let produced = (CHILDREN + 1) as u64;
+    eprintln!(
+        "overflow: {produced} spans produced, {} queued, {} dropped (queue full), {} events and {} session delivered",
+        stats.spans_queued,
+        stats.dropped.queue_full,
+        server.events().len(),
+        stats.sessions_completed
+    );
     assert!(
         stats.dropped.queue_full > 0,
         "the queue overflowed: {stats:?}"
