@@ -70,6 +70,9 @@ pub mod config;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+pub mod schema;
 pub mod wire;
 
 pub use client::Client;
