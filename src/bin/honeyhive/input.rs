@@ -399,3 +399,6 @@ fn typed<T: DeserializeOwned>(
         Failure::usage(format!("{origin}: {place}{}", e.into_inner()))
     })
 }
+
+#[cfg(test)]
+mod tests;
