@@ -13,7 +13,7 @@ use crate::config::ApiKey;
 use crate::error::Error;
 use crate::wire::{
     CreateSession, CreateSessionResponse, ErrorBody, Event, EventBatch, EventBatchResponse,
-    EventRecord, LegacySession, Success, UpdateEvent,
+    EventRecord, LegacySession, SessionTree, Success, UpdateEvent,
 };
 
 /// `User-Agent` of every request: the crate and its version.
@@ -107,7 +107,7 @@ impl Client {
         }
         let path = format!("/v1/sessions/{session_id}/events/batch");
         let success: Success = self
-            .call(Method::POST, path.clone(), &Batch { events })
+            .call(Method::POST, path.clone(), Some(&Batch { events }))
             .await?;
         refused_if_unsuccessful(success, "POST", path)
     }
@@ -116,7 +116,7 @@ impl Client {
     /// The answer's body is not specified, so it is not read.
     pub async fn update_event(&self, event_id: Uuid, update: &UpdateEvent) -> Result<(), Error> {
         let path = format!("/v1/events/{event_id}");
-        self.send(Method::PUT, path, update).await.map(drop)
+        self.send(Method::PUT, path, Some(update)).await.map(drop)
     }
 
     /// Deprecated `POST /session/start`, for servers that predate `/v1/sessions`.
@@ -138,8 +138,16 @@ impl Client {
         &self,
         batch: &EventBatch,
     ) -> Result<EventBatchResponse, Error> {
-        self.call(Method::POST, "/v1/events/batch".into(), batch)
+        self.call(Method::POST, "/v1/events/batch".into(), Some(batch))
             .await
+    }
+
+    /// `GET /v1/sessions/{session_id}`: the session as a tree of its events, each node with
+    /// numeric times. Only the local server (feature `emulator`) and older HoneyHive servers
+    /// serve this route; HoneyHive's current data plane answers 404.
+    pub async fn session_tree(&self, session_id: Uuid) -> Result<SessionTree, Error> {
+        let path = format!("/v1/sessions/{session_id}");
+        self.call(Method::GET, path, None::<&()>).await
     }
 
     async fn session_response(
@@ -148,7 +156,7 @@ impl Client {
         path: String,
         body: &impl Serialize,
     ) -> Result<CreateSessionResponse, Error> {
-        let record: EventRecord = self.call(method.clone(), path.clone(), body).await?;
+        let record: EventRecord = self.call(method.clone(), path.clone(), Some(body)).await?;
         let session_id = record
             .session_id
             .as_deref()
@@ -168,7 +176,7 @@ impl Client {
         &self,
         method: Method,
         path: String,
-        body: &impl Serialize,
+        body: Option<&impl Serialize>,
     ) -> Result<T, Error> {
         let bytes = self.send(method.clone(), path.clone(), body).await?;
         let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
@@ -180,12 +188,13 @@ impl Client {
         })
     }
 
-    /// Sends one request; a success answer yields its body, any other an [`Error`].
+    /// Sends one request, with a JSON body if any; a success answer yields its body, any other
+    /// an [`Error`].
     async fn send(
         &self,
         method: Method,
         path: String,
-        body: &impl Serialize,
+        body: Option<&impl Serialize>,
     ) -> Result<Vec<u8>, Error> {
         let name = method_name(&method);
         let mut url = self.base.clone();
@@ -194,9 +203,10 @@ impl Client {
             .http
             .request(method, url)
             .timeout(self.timeout)
-            .header(CONTENT_TYPE, "application/json")
-            .header(reqwest::header::USER_AGENT, USER_AGENT)
-            .json(body);
+            .header(reqwest::header::USER_AGENT, USER_AGENT);
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, "application/json").json(body);
+        }
         if let Some(key) = &self.api_key {
             let mut value =
                 HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {

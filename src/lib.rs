@@ -177,7 +177,7 @@
 //! |---|---|
 //! | `emulator` | [`emulator::Emulator`], the local HoneyHive-compatible server |
 //! | `opentelemetry` | reserved for the OpenTelemetry span exporter |
-//! | `cli` | reserved for the `honeyhive` command line |
+//! | `cli` | the `honeyhive` command line (`sessions create`, `create-event-batch`, `get`, `serve`); enables `emulator` and `schemars`, which adds `JsonSchema` to the request types and the `schema` module |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, unreachable_pub)]
 #![deny(rustdoc::broken_intra_doc_links)]
@@ -194,6 +194,9 @@ pub mod layer;
 mod mapping;
 mod pipeline;
 mod recorded;
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+pub mod schema;
 mod span_ext;
 pub mod wire;
 

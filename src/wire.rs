@@ -22,6 +22,7 @@ pub type JsonObject = Map<String, Value>;
 
 /// The kind of a HoneyHive event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EventType {
     /// A call to a language model.
@@ -74,6 +75,14 @@ impl std::fmt::Display for EventType {
 /// }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(
+        description = "One event (PostEventRequest): `event_type` and `inputs` are \
+                            required, absent fields are omitted, unknown fields are refused."
+    )
+)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Event {
@@ -172,6 +181,14 @@ impl Event {
 /// assert_eq!(serde_json::to_string(&session).unwrap(), r#"{"session_name":"support chat"}"#);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(
+        description = "Body of POST /v1/sessions (StartSessionRequest): a bare session \
+                            object, every field optional, unknown fields refused."
+    )
+)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CreateSession {
@@ -219,6 +236,7 @@ pub struct CreateSession {
 
 /// Body of `POST /v1/sessions/{session_id}/events/batch` (`SessionEventBatchRequest`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionEventBatch {
     /// The events, stored in this order.

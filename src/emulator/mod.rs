@@ -33,6 +33,7 @@ mod routes;
 mod schema;
 mod server;
 mod store;
+mod waterfall;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -44,6 +45,7 @@ use tokio::sync::oneshot;
 
 use crate::wire::{EventRecord, SessionTree};
 use store::Store;
+pub use waterfall::waterfall;
 
 /// Default largest request body, 32 MiB; a larger one is answered 413.
 pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -225,6 +227,16 @@ impl RecordedRequest {
     }
 }
 
+/// A session that looks finished; see [`Emulator::settled_sessions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SettledSession {
+    /// The session's id.
+    pub session_id: String,
+    /// When a request last created, added to or updated it.
+    pub last_request: Instant,
+}
+
 pub(crate) struct Shared {
     api_key: Option<String>,
     body_limit: usize,
@@ -335,6 +347,33 @@ impl Emulator {
     /// Every request received, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
+    }
+
+    /// The sessions that look finished, in creation order: each has an end time or a duration,
+    /// and no request created, added to or updated it for at least `quiet`.
+    ///
+    /// A HoneyHive client ends a session either in its create request (`end_time` set, events
+    /// following in a batch right after) or with a final `PUT /v1/events/{session_id}` carrying
+    /// `end_time`; the quiet period lets the requests that follow arrive. A session touched
+    /// again later reappears with a later [`SettledSession::last_request`].
+    pub fn settled_sessions(&self, quiet: Duration) -> Vec<SettledSession> {
+        let state = self.shared.lock();
+        let now = Instant::now();
+        state
+            .store
+            .all()
+            .iter()
+            .filter(|e| e.event_type.as_deref() == Some("session"))
+            .filter(|e| e.end_time.is_some() || e.duration.is_some())
+            .filter_map(|e| {
+                let session_id = e.session_id.clone()?;
+                let last_request = state.store.touched(&session_id)?;
+                (now.saturating_duration_since(last_request) >= quiet).then_some(SettledSession {
+                    session_id,
+                    last_request,
+                })
+            })
+            .collect()
     }
 
     /// How many events arrived again under a (session, event) id already stored.

@@ -3,6 +3,7 @@
 //! against the contract schemas.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -20,6 +21,8 @@ pub(crate) struct Store {
     events: Vec<EventRecord>,
     index: HashMap<(String, String), usize>,
     repeats: u64,
+    /// When a request last created, added to or updated each session.
+    touched: HashMap<String, Instant>,
 }
 
 /// A string field of a validated body.
@@ -84,12 +87,22 @@ impl Store {
         self.repeats
     }
 
+    /// When a request last created, added to or updated the session `session_id`.
+    pub(crate) fn touched(&self, session_id: &str) -> Option<Instant> {
+        self.touched.get(session_id).copied()
+    }
+
+    fn touch(&mut self, session_id: &str) {
+        self.touched.insert(session_id.to_owned(), Instant::now());
+    }
+
     /// `POST /v1/sessions`: a session id that is missing or not a UUID is replaced by a new one;
     /// posting an existing id merges `metadata` and `user_properties` and changes nothing else.
     pub(crate) fn create_session(&mut self, body: &Map<String, Value>, now: f64) -> EventRecord {
         let id = text(body, "session_id")
             .and_then(|id| uuid(&id))
             .unwrap_or_else(|| Uuid::new_v4().to_string());
+        self.touch(&id);
         if let Some(&i) = self.index.get(&(id.clone(), id.clone())) {
             let existing = &mut self.events[i];
             merge(&mut existing.metadata, body.get("metadata"));
@@ -135,6 +148,7 @@ impl Store {
     /// session, `event_name` and `source` to `"unknown"`. Unknown keys are ignored. An event
     /// posted again under the same (session, event) id replaces the first and counts as a repeat.
     pub(crate) fn add_event(&mut self, session_id: &str, body: &Map<String, Value>) -> String {
+        self.touch(session_id);
         let mut record = EventRecord::default();
         let id = text(body, "event_id").unwrap_or_else(|| Uuid::new_v4().to_string());
         record.event_id = Some(id.clone());
@@ -199,6 +213,9 @@ impl Store {
         }
         if let Some(children) = ids(body, "children_ids").filter(|c| !c.is_empty()) {
             event.children_ids = Some(children);
+        }
+        if let Some(session_id) = event.session_id.clone() {
+            self.touch(&session_id);
         }
         true
     }

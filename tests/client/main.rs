@@ -384,3 +384,35 @@ async fn the_local_server_without_a_key_needs_no_client_key() {
         .unwrap();
     assert_eq!(server.requests()[0].header("authorization"), None);
 }
+
+#[tokio::test]
+async fn session_tree_returns_the_session_with_its_events_nested() {
+    let server = server();
+    let client = client(&server);
+    let session_id = client
+        .create_session(&named_session("tree"))
+        .await
+        .unwrap()
+        .session_id;
+    let mut parent = Event::new(EventType::Chain);
+    parent.event_id = Some(Uuid::new_v4());
+    let mut child = Event::new(EventType::Model);
+    child.parent_id = parent.event_id;
+    client
+        .create_session_event_batch(session_id, &[parent, child])
+        .await
+        .unwrap();
+    let tree = client.session_tree(session_id).await.unwrap();
+    assert_eq!(tree.event.session_id, Some(session_id.to_string()));
+    assert_eq!(tree.children.len(), 1);
+    assert_eq!(
+        tree.children[0].children[0].event.event_type.as_deref(),
+        Some("model")
+    );
+    let request = server.requests().pop().unwrap();
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.header("content-type"), None, "a GET has no body");
+
+    let err = client.session_tree(Uuid::new_v4()).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}

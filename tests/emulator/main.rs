@@ -13,6 +13,7 @@ mod garbage;
 mod official;
 mod requests;
 mod sessions;
+mod settled;
 mod tree;
 mod updates;
 mod validation;

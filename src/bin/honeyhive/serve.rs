@@ -1,0 +1,72 @@
+//! `honeyhive serve`: the local HoneyHive-compatible server, printing each session as a tree once
+//! it completes.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tracing_honeyhive::ApiKey;
+use tracing_honeyhive::emulator::Emulator;
+
+use crate::args::{Global, Serve};
+use crate::commands::present;
+use crate::{Failure, output};
+
+/// How long a session with an end time must go without requests before it is printed: enough for
+/// the batch that follows a create carrying `end_time`.
+const QUIET: Duration = Duration::from_millis(500);
+/// How often the server is looked at.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Serves until the process is stopped.
+pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
+    let key = present(&global.api_key);
+    let mut builder = Emulator::builder().with_addr(args.addr);
+    if let Some(key) = key {
+        builder = builder.with_api_key(key);
+    }
+    let server = builder
+        .start()
+        .map_err(|e| Failure::failed(format!("cannot listen on {}: {e}", args.addr)))?;
+    let url = server.url();
+    let auth = match key {
+        Some(key) => format!(
+            "clients must send the API key {}",
+            ApiKey::new(key).masked()
+        ),
+        None => "any API key, or none, is accepted".into(),
+    };
+    for line in [
+        format!("honeyhive serve: a local HoneyHive-compatible API on {url}"),
+        format!("  point clients at it: export HH_API_URL={url}"),
+        format!("  {auth}"),
+        "  completed sessions are printed on stdout; Ctrl-C stops the server".into(),
+    ] {
+        output::diagnostic(&line);
+    }
+
+    let mut printed: HashMap<String, Instant> = HashMap::new();
+    let mut logged = 0;
+    loop {
+        if global.verbose() {
+            let requests = server.requests();
+            for request in requests.iter().skip(logged) {
+                let status = request.status.map_or("dropped".into(), |s| s.to_string());
+                output::diagnostic(&format!("{} {} -> {status}", request.method, request.path));
+            }
+            logged = requests.len();
+        }
+        for settled in server.settled_sessions(QUIET) {
+            if printed.get(&settled.session_id) == Some(&settled.last_request) {
+                continue;
+            }
+            let Some(tree) = server.tree(&settled.session_id) else {
+                continue;
+            };
+            let updated = printed
+                .insert(settled.session_id, settled.last_request)
+                .is_some();
+            output::stdout(&output::session_report(&tree, updated))?;
+        }
+        std::thread::sleep(POLL);
+    }
+}

@@ -1,0 +1,219 @@
+//! `honeyhive serve` as its own process: other processes (this binary, the typed client) send a
+//! session to it, and it prints the session's tree once the session completes.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use serde_json::json;
+use tracing_honeyhive::Client;
+use tracing_honeyhive::wire::{CreateSession, Event, EventType};
+use uuid::Uuid;
+
+use crate::{KEY, assert_valid, finish, honeyhive};
+
+/// Longest wait for a line the server must print; a failure, not a measurement.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A running `honeyhive serve`, stopped (by its own handle) when dropped.
+struct Served {
+    child: Child,
+    url: String,
+    stdout: Receiver<String>,
+    /// Kept open so that the server's later diagnostics have a reader.
+    _stderr: Receiver<String>,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        let mut command = honeyhive(&[&["serve", "--addr", "127.0.0.1:0"][..], args].concat());
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let stdout = lines(child.stdout.take().expect("piped stdout"));
+        let stderr = lines(child.stderr.take().expect("piped stderr"));
+        let banner = stderr
+            .recv_timeout(PATIENCE)
+            .expect("serve prints its address");
+        let url = banner
+            .split_whitespace()
+            .find(|word| word.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no URL in {banner:?}"))
+            .to_owned();
+        Served {
+            child,
+            url,
+            stdout,
+            _stderr: stderr,
+        }
+    }
+
+    /// `honeyhive args…` pointed at this server with `key`.
+    fn client_run(&self, key: Option<&str>, args: &[&str]) -> crate::Run {
+        let mut command = honeyhive(args);
+        command.env("HH_API_URL", &self.url);
+        if let Some(key) = key {
+            command.env("HH_API_KEY", key);
+        }
+        finish(command, None)
+    }
+
+    /// The stdout lines up to and including the session's waterfall (a blank line ends it).
+    fn report_of(&self, session_id: &str) -> Vec<String> {
+        let mut report: Vec<String> = Vec::new();
+        loop {
+            let line = self
+                .stdout
+                .recv_timeout(PATIENCE)
+                .unwrap_or_else(|e| panic!("no report of {session_id} ({e}); got {report:#?}"));
+            if line.starts_with(&format!("session {session_id}")) {
+                report.clear();
+            }
+            if line.is_empty() && !report.is_empty() {
+                return report;
+            }
+            report.push(line);
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The lines of `pipe`, read on their own thread.
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+#[test]
+fn serve_accepts_a_create_and_a_batch_from_other_processes_and_prints_the_tree() {
+    let served = Served::start(&["--api-key", KEY]);
+    let session_id = Uuid::new_v4().to_string();
+    let created = served.client_run(
+        Some(KEY),
+        &[
+            "sessions",
+            "create",
+            "--session-id",
+            &session_id,
+            "--session-name",
+            "support chat",
+            "--start-time",
+            "1000",
+            "--end-time",
+            "1800",
+        ],
+    );
+    assert_eq!(created.json()["session_id"], json!(session_id));
+    let events = json!([
+        {"event_type": "model", "event_name": "plan", "inputs": {}, "start_time": 1005, "duration": 310},
+        {"event_type": "tool", "event_name": "lookup", "inputs": {}, "start_time": 1320, "end_time": 1440},
+    ]);
+    let batch = served.client_run(
+        Some(KEY),
+        &[
+            "sessions",
+            "create-event-batch",
+            "--session-id",
+            &session_id,
+            "--events",
+            &events.to_string(),
+        ],
+    );
+    assert_eq!(batch.json(), json!({"success": true}));
+
+    let report = served.report_of(&session_id);
+    assert_eq!(
+        report[0],
+        format!("session {session_id} \"support chat\": 2 events, 800 ms")
+    );
+    assert!(
+        report[1].starts_with("support chat [session]"),
+        "{report:#?}"
+    );
+    assert!(report[2].starts_with("├─ plan [model]"), "{report:#?}");
+    assert!(report[2].contains("+5 ms  310 ms"), "{report:#?}");
+    assert!(report[3].starts_with("└─ lookup [tool]"), "{report:#?}");
+
+    let tree = served.client_run(Some(KEY), &["sessions", "get", &session_id, "--json"]);
+    let tree = tree.json();
+    assert_valid("get-session-response.json", &tree);
+    assert_eq!(tree["children"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn serve_requires_its_key_and_reports_a_session_ended_by_an_update() {
+    let served = Served::start(&["--api-key", KEY]);
+    served
+        .client_run(Some("hh_not_the_key_0123456789"), &["sessions", "create"])
+        .refused(1, &["401"]);
+    served
+        .client_run(None, &["sessions", "create"])
+        .refused(1, &["401", "Missing Authorization"]);
+
+    // The typed client, as an application would use it: create, batch, then end with a PUT.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let session_id = runtime.block_on(async {
+        let client = Client::builder()
+            .with_api_key(KEY)
+            .with_api_url(&served.url)
+            .build()
+            .expect("a client");
+        let mut session = CreateSession::default();
+        session.session_name = Some("long session".into());
+        session.start_time = Some(0);
+        let id = client
+            .create_session(&session)
+            .await
+            .expect("created")
+            .session_id;
+        let mut event = Event::new(EventType::Chain);
+        event.event_name = Some("step".into());
+        event.start_time = Some(10);
+        event.end_time = Some(30);
+        client
+            .create_session_event_batch(id, &[event])
+            .await
+            .expect("batch");
+        let mut done = tracing_honeyhive::wire::UpdateEvent::default();
+        done.end_time = Some(40);
+        client.update_event(id, &done).await.expect("ended");
+        id
+    });
+    let report = served.report_of(&session_id.to_string());
+    assert!(
+        report[0].ends_with("\"long session\": 1 event, 40 ms"),
+        "{report:#?}"
+    );
+    assert!(report[2].starts_with("└─ step [chain]"), "{report:#?}");
+}
+
+#[test]
+fn serve_without_a_key_accepts_any_and_refuses_a_busy_address() {
+    let served = Served::start(&[]);
+    let run = served.client_run(None, &["sessions", "create"]);
+    run.json();
+    let addr = served.url.trim_start_matches("http://");
+    let busy = finish(honeyhive(&["serve", "--addr", addr]), None);
+    busy.refused(1, &["cannot listen on", addr]);
+}
