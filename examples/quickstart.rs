@@ -1,134 +1,228 @@
-//! Sends one small conversation to HoneyHive with the typed client.
+//! A small simulated support agent traced with tracing-honeyhive.
+//!
+//! Three conversation turns, each a HoneyHive session: a chain of steps, model calls with chat
+//! messages and token counts, tool calls — one of which fails. Nothing reaches a real model: the
+//! replies are canned and the latencies simulated.
 //!
 //! With `HH_API_KEY` unset it starts the local HoneyHive-compatible server in-process, sends
-//! there and prints what the server stored as a tree; with `HH_API_KEY` set it sends to HoneyHive
-//! (at `HH_API_URL` when set). It exits non-zero if anything was not delivered.
+//! there, and prints what the server received as a waterfall. With `HH_API_KEY` set it sends to
+//! HoneyHive (at `HH_API_URL` when set) and prints where. It exits non-zero unless everything it
+//! produced was delivered.
 //!
 //! ```text
 //! cargo run --example quickstart --features emulator
 //! ```
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::ExitCode;
+use std::time::Duration;
 
-use serde_json::json;
-use tracing_honeyhive::Client;
-use tracing_honeyhive::emulator::Emulator;
-use tracing_honeyhive::wire::{
-    CreateSession, Event, EventType, JsonObject, SessionTree, UpdateEvent,
-};
-use uuid::Uuid;
+use serde_json::{Value, json};
+use tracing::field::Empty;
+use tracing::{Instrument, Span, info, info_span, instrument};
+use tracing_honeyhive::emulator::{Emulator, waterfall};
+use tracing_honeyhive::{Enrichment, HoneyHiveLayer, HoneyHiveSpanExt};
+use tracing_subscriber::prelude::*;
 
-fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn object(value: serde_json::Value) -> JsonObject {
-    value.as_object().cloned().unwrap_or_default()
-}
-
-/// A step of the conversation: an event that lasted `ms` milliseconds from `start`.
-fn step(kind: EventType, name: &str, parent: Uuid, start: i64, ms: i64) -> Event {
-    let mut event = Event::new(kind);
-    event.event_id = Some(Uuid::new_v4());
-    event.parent_id = Some(parent);
-    event.event_name = Some(name.into());
-    event.start_time = Some(start);
-    event.end_time = Some(start + ms);
-    event.duration = Some(ms as f64);
-    event
-}
+/// The customer's questions, one session each.
+const TURNS: [(&str, u32); 3] = [
+    ("Where is my order #1042?", 1042),
+    ("Can I still change the address of order #2210?", 2210),
+    ("Why was order #77 charged twice?", 77),
+];
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let local = match std::env::var("HH_API_KEY") {
         Ok(key) if !key.trim().is_empty() => None,
         _ => Some(Emulator::builder().start()?),
     };
-    let mut builder = Client::builder();
+    let mut builder = HoneyHiveLayer::builder().with_source("quickstart");
     if let Some(server) = &local {
         builder = builder.with_api_url(server.url());
     }
-    let client = builder.build()?;
+    let (layer, guard) = builder.build()?;
+    let log = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_filter(tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::registry().with(layer).with(log).init();
 
-    let start = now_ms();
-    let mut session = CreateSession::default();
-    session.session_id = Some(Uuid::new_v4());
-    session.session_name = Some("quickstart: order status".into());
-    session.source = Some("example".into());
-    session.start_time = Some(start);
-    session.inputs = Some(object(json!({"question": "Where is my order #1042?"})));
-    let session_id = client.create_session(&session).await?.session_id;
+    for (question, order) in TURNS {
+        support_turn(question, order).await;
+    }
 
-    let mut agent = step(EventType::Chain, "answer question", session_id, start, 740);
-    let agent_id = agent.event_id.unwrap_or_default();
-    agent.inputs = object(json!({"question": "Where is my order #1042?"}));
-    let mut plan = step(EventType::Model, "plan", agent_id, start + 5, 310);
-    plan.config = Some(object(
-        json!({"model": "gpt-4o-mini", "provider": "openai"}),
-    ));
-    plan.inputs = object(json!({"chat_history": [
-        {"role": "system", "content": "You are a support agent."},
-        {"role": "user", "content": "Where is my order #1042?"}
-    ]}));
-    plan.outputs = Some(object(
-        json!({"role": "assistant", "tool_call": "lookup_order"}),
-    ));
-    plan.metadata = Some(object(json!({"prompt_tokens": 41, "completion_tokens": 9})));
-    let mut lookup = step(EventType::Tool, "lookup_order", agent_id, start + 320, 120);
-    lookup.inputs = object(json!({"order_id": 1042}));
-    lookup.outputs = Some(object(json!({"status": "shipped", "eta_days": 2})));
-    let mut reply = step(EventType::Model, "reply", agent_id, start + 445, 290);
-    reply.config = plan.config.clone();
-    reply.outputs = Some(object(
-        json!({"content": "It shipped; it arrives in 2 days."}),
-    ));
-    client
-        .create_session_event_batch(session_id, &[plan, lookup, reply, agent])
-        .await?;
-
-    let mut done = UpdateEvent::default();
-    done.outputs = Some(object(
-        json!({"answer": "It shipped; it arrives in 2 days."}),
-    ));
-    done.end_time = Some(start + 750);
-    done.duration = Some(750.0);
-    client.update_event(session_id, &done).await?;
-
+    let report = guard.shutdown(Duration::from_secs(15));
+    let stats = report.stats;
     match &local {
         Some(server) => {
-            let tree = server
-                .tree(&session_id.to_string())
-                .ok_or("session not stored")?;
-            println!("The local server at {} received:\n", server.url());
-            print_tree(&tree, 0, tree.event.start_time.unwrap_or_default());
-            let stored = server.events_of(&session_id.to_string()).len();
-            if stored != 4 {
-                return Err(format!("expected 4 events, the server has {stored}").into());
+            println!(
+                "\nThe local HoneyHive server at {} received:\n",
+                server.url()
+            );
+            for session in server.sessions() {
+                let id = session.session_id.unwrap_or_default();
+                if let Some(tree) = server.tree(&id) {
+                    println!("{}", waterfall(&tree));
+                }
             }
+            show_details(server);
         }
-        None => println!("Sent session {session_id} to {}", client.api_url()),
+        None => println!(
+            "\nSent {} sessions and {} events to {}",
+            stats.sessions_sent,
+            stats.events_sent,
+            std::env::var("HH_API_URL")
+                .unwrap_or_else(|_| "https://api.dp1.us.honeyhive.ai".into())
+        ),
     }
-    Ok(())
+    println!(
+        "{} spans queued: {} sessions completed, {} events sent, {} lost",
+        stats.spans_queued,
+        stats.sessions_completed,
+        stats.events_sent,
+        stats.lost()
+    );
+    if report.is_complete() && stats.lost() == 0 && stats.spans_queued > 0 {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("not everything was delivered: {report:?}");
+        Ok(ExitCode::FAILURE)
+    }
 }
 
-/// One line per event: name, type, offset and duration, and a bar on a 50 ms grid.
-fn print_tree(node: &SessionTree, depth: usize, origin: f64) {
-    let event = &node.event;
-    let start = event.start_time.unwrap_or(origin) - origin;
-    let duration = event.duration.unwrap_or_default();
-    let bar = " ".repeat((start / 50.0) as usize)
-        + &"█".repeat((duration / 50.0).ceil().max(1.0) as usize);
-    let label = format!(
-        "{}{} [{}]",
-        "  ".repeat(depth),
-        event.event_name.as_deref().unwrap_or("?"),
-        event.event_type.as_deref().unwrap_or("?")
-    );
-    println!("{label:<34} +{start:>5.0} ms {duration:>6.0} ms  {bar}");
-    for child in &node.children {
-        print_tree(child, depth + 1, origin);
+/// A model event and a failed tool call, as the server stored them.
+fn show_details(server: &Emulator) {
+    let events = server.events();
+    if let Some(model) = events
+        .iter()
+        .rfind(|e| e.event_type.as_deref() == Some("model"))
+    {
+        let compact = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+        println!("The last model event:");
+        println!("  config   {}", compact(&model.config));
+        println!("  metadata {}", compact(&model.metadata));
+        println!("  outputs  {}", compact(&model.outputs));
     }
+    for failed in events.iter().filter(|e| e.error.is_some()) {
+        println!(
+            "Failed: {} [{}]: {}",
+            failed.event_name.as_deref().unwrap_or("?"),
+            failed.event_type.as_deref().unwrap_or("?"),
+            failed.error.as_deref().unwrap_or_default()
+        );
+    }
+    println!();
+}
+
+/// One conversation turn: a session whose root span is this function's.
+#[instrument(
+    name = "support turn",
+    skip_all,
+    fields(
+        honeyhive.session_name = %format!("order #{order}"),
+        inputs.question = question,
+        outputs.answer = Empty,
+    )
+)]
+async fn support_turn(question: &str, order: u32) {
+    let turn = Span::current();
+    turn.enrich_session(
+        Enrichment::new()
+            .with_user_properties(json!({"user_id": "cust-118", "plan": "gold"}))
+            .with_metadata(json!({"channel": "web chat"})),
+    );
+    info!("new question");
+    let mut messages = vec![
+        json!({"role": "system", "content": "You are a support agent for an online shop."}),
+        json!({"role": "user", "content": question}),
+    ];
+    let plan = chat("plan", &messages).await;
+    messages.push(json!({"role": "assistant", "content": plan}));
+    let facts = gather(order).await;
+    messages.push(json!({"role": "tool", "content": facts}));
+    let answer = chat("answer", &messages).await;
+    turn.record("outputs.answer", answer.as_str());
+    turn.enrich_session(Enrichment::new().with_metrics(json!({"resolved": order != 77})));
+}
+
+/// A chain of tool calls: look the order up, then check the payment.
+async fn gather(order: u32) -> Value {
+    let span = info_span!("gather facts", inputs.order = order);
+    async move {
+        let order_status = tool("lookup_order", order).await;
+        let payment = tool("check_payment", order).await;
+        let facts = json!({"order": order_status, "payment": payment});
+        Span::current().set_outputs(facts.clone());
+        facts
+    }
+    .instrument(span)
+    .await
+}
+
+/// A tool call; the payment service is down for order 77.
+#[instrument(
+    name = "tool call",
+    skip(name),
+    fields(
+        honeyhive.event_name = name,
+        gen_ai.operation.name = "execute_tool",
+        gen_ai.tool.name = name,
+        outputs.result = Empty,
+    )
+)]
+async fn tool(name: &str, order: u32) -> Value {
+    tokio::time::sleep(Duration::from_millis(15 + u64::from(order % 20))).await;
+    let span = Span::current();
+    span.set_inputs(json!({"arguments": {"order_id": order}}));
+    if name == "check_payment" && order == 77 {
+        tracing::error!("payment service timed out after 3 attempts");
+        return json!({"error": "payment service unavailable"});
+    }
+    let result = match name {
+        "lookup_order" => json!({"status": "shipped", "eta_days": 2, "carrier": "DHL"}),
+        _ => json!({"charged": true, "amount_eur": 42.5}),
+    };
+    span.record("outputs.result", result.to_string().as_str());
+    result
+}
+
+/// A model call with a canned reply; its token counts are the words in and out.
+#[instrument(
+    name = "chat completion",
+    skip(messages),
+    fields(
+        honeyhive.event_name = step,
+        gen_ai.operation.name = "chat",
+        gen_ai.provider.name = "canned",
+        gen_ai.request.model = "canned-gpt",
+        gen_ai.request.temperature = 0.2,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+    )
+)]
+async fn chat(step: &str, messages: &[Value]) -> String {
+    let span = Span::current();
+    span.set_inputs(json!({"chat_history": messages}));
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let last = match messages.last().map(|m| &m["content"]) {
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let reply = match step {
+        "plan" => format!("I will look the order up, then check its payment. ({last})"),
+        _ if last.contains("unavailable") => {
+            "I could not reach the payment service; a colleague will email you today.".to_owned()
+        }
+        _ => "Your order has shipped and arrives in two days.".to_owned(),
+    };
+    let words = |text: &str| text.split_whitespace().count() as u64;
+    let input: u64 = messages
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .map(words)
+        .sum();
+    span.record("gen_ai.usage.input_tokens", input);
+    span.record("gen_ai.usage.output_tokens", words(&reply));
+    span.set_outputs(json!({"role": "assistant", "content": reply}));
+    reply
 }
