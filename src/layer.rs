@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::pipeline::{self, Producer};
 use crate::recorded::{Bucket, FieldValue, FinishedSpan, Log, Recorded, Role, SessionSeed};
-use visitor::{EventVisitor, SpanVisitor};
+use visitor::{EventFields, Owning};
 
 pub use builder::Builder;
 pub(crate) use visitor::bounded;
@@ -159,11 +159,7 @@ impl HoneyHiveLayer {
     }
 
     fn record(&self, recorded: &mut Recorded, fields: &dyn RecordFields) {
-        let mut visitor = SpanVisitor {
-            into: recorded,
-            max_bytes: self.settings.max_field_bytes,
-            truncated: 0,
-        };
+        let mut visitor = Owning::new(recorded, self.settings.max_field_bytes);
         fields.record_into(&mut visitor);
         if visitor.truncated > 0
             && let Some(producer) = &self.producer
@@ -192,17 +188,17 @@ impl HoneyHiveLayer {
 
 /// `Attributes` and `Record` both record into a visitor.
 trait RecordFields {
-    fn record_into(&self, visitor: &mut SpanVisitor<'_>);
+    fn record_into(&self, visitor: &mut Owning<'_, Recorded>);
 }
 
 impl RecordFields for Attributes<'_> {
-    fn record_into(&self, visitor: &mut SpanVisitor<'_>) {
+    fn record_into(&self, visitor: &mut Owning<'_, Recorded>) {
         self.record(visitor);
     }
 }
 
 impl RecordFields for Record<'_> {
-    fn record_into(&self, visitor: &mut SpanVisitor<'_>) {
+    fn record_into(&self, visitor: &mut Owning<'_, Recorded>) {
         self.record(visitor);
     }
 }
@@ -327,7 +323,8 @@ where
             recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
             return;
         }
-        let mut visitor = EventVisitor::new(self.settings.max_field_bytes);
+        let mut event_fields = EventFields::default();
+        let mut visitor = Owning::new(&mut event_fields, self.settings.max_field_bytes);
         event.record(&mut visitor);
         if visitor.truncated > 0
             && let Some(producer) = &self.producer
@@ -335,15 +332,15 @@ where
             producer.count_truncated(visitor.truncated);
         }
         if sets_error {
-            recorded.error = Some(error_text(&visitor, metadata.name()));
+            recorded.error = Some(error_text(&event_fields, metadata.name()));
         }
         if keep {
             recorded.logs.push(Log {
                 time_ms: now_ms(),
                 level: *metadata.level(),
                 target: metadata.target(),
-                message: visitor.message,
-                fields: visitor.fields,
+                message: event_fields.message,
+                fields: event_fields.fields,
             });
         } else {
             recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
@@ -381,7 +378,7 @@ where
 }
 
 /// The error an `ERROR` event reports: its message, else its fields, else its name.
-fn error_text(event: &EventVisitor, name: &str) -> String {
+fn error_text(event: &EventFields, name: &str) -> String {
     if !event.message.is_empty() {
         return event.message.clone();
     }
@@ -389,10 +386,7 @@ fn error_text(event: &EventVisitor, name: &str) -> String {
         .fields
         .0
         .iter()
-        .map(|(name, value)| match value {
-            FieldValue::Str(text) => format!("{name}={text}"),
-            other => format!("{name}={other:?}"),
-        })
+        .map(|(name, value)| format!("{name}={value}"))
         .collect();
     if fields.is_empty() {
         name.to_owned()

@@ -19,6 +19,18 @@ pub(crate) enum FieldValue {
     Str(String),
 }
 
+impl std::fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldValue::Bool(b) => write!(f, "{b}"),
+            FieldValue::I64(n) => write!(f, "{n}"),
+            FieldValue::U64(n) => write!(f, "{n}"),
+            FieldValue::F64(n) => write!(f, "{n}"),
+            FieldValue::Str(s) => f.write_str(s),
+        }
+    }
+}
+
 /// Fields in the order they were first recorded; recording a name again replaces its value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Fields(pub(crate) Vec<(&'static str, FieldValue)>);

@@ -1,18 +1,10 @@
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 
 use super::*;
 use crate::config::DEFAULT_TIMEOUT;
-
-fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
+use crate::config::test_env as env;
 
 #[test]
 fn defaults_apply_when_nothing_is_set() {

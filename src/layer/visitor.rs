@@ -1,5 +1,5 @@
-//! Field visitors: every value recorded on a span or an event becomes an owned [`FieldValue`], and
-//! text longer than the configured bound is cut, with a marker saying so.
+//! The field visitor: every value recorded on a span or an event becomes an owned
+//! [`FieldValue`], and text longer than the configured bound is cut, with a marker saying so.
 
 use std::fmt::{self, Write};
 
@@ -96,10 +96,7 @@ fn owned_u128(value: u128) -> FieldValue {
 fn text(value: FieldValue) -> String {
     match value {
         FieldValue::Str(s) => s,
-        FieldValue::Bool(b) => b.to_string(),
-        FieldValue::I64(n) => n.to_string(),
-        FieldValue::U64(n) => n.to_string(),
-        FieldValue::F64(n) => n.to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -112,100 +109,70 @@ fn flag(value: &FieldValue) -> Option<bool> {
     }
 }
 
-/// Records a span's fields into its [`Recorded`], routing the control fields.
-pub(crate) struct SpanVisitor<'a> {
-    pub(crate) into: &'a mut Recorded,
-    pub(crate) max_bytes: usize,
-    pub(crate) truncated: u32,
+/// Where owned field values go: a span's [`Recorded`] (routing the control fields), or an
+/// event's message and fields.
+pub(crate) trait Sink {
+    fn put(&mut self, name: &'static str, value: FieldValue);
 }
 
-impl SpanVisitor<'_> {
-    fn put(&mut self, field: &Field, value: FieldValue) {
-        let into = &mut *self.into;
-        match field.name() {
-            EVENT_TYPE => into.event_type = Some(text(value)),
-            EVENT_NAME => into.event_name = Some(text(value)),
-            SESSION_ID => into.session_id = Some(text(value)),
-            SESSION_NAME => into.session_name = Some(text(value)),
-            SESSION => into.session_flag = flag(&value),
-            ERROR => into.error = Some(text(value)),
-            OTEL_NAME => into.otel_name = Some(text(value)),
-            OTEL_STATUS_CODE => into.otel_status_error = text(value).eq_ignore_ascii_case("error"),
-            OTEL_STATUS_MESSAGE => into.otel_status_message = Some(text(value)),
+impl Sink for Recorded {
+    fn put(&mut self, name: &'static str, value: FieldValue) {
+        match name {
+            EVENT_TYPE => self.event_type = Some(text(value)),
+            EVENT_NAME => self.event_name = Some(text(value)),
+            SESSION_ID => self.session_id = Some(text(value)),
+            SESSION_NAME => self.session_name = Some(text(value)),
+            SESSION => self.session_flag = flag(&value),
+            ERROR => self.error = Some(text(value)),
+            OTEL_NAME => self.otel_name = Some(text(value)),
+            OTEL_STATUS_CODE => self.otel_status_error = text(value).eq_ignore_ascii_case("error"),
+            OTEL_STATUS_MESSAGE => self.otel_status_message = Some(text(value)),
             OTEL_KIND => {}
-            name => into.fields.set(name, value),
+            name => self.fields.set(name, value),
         }
     }
 }
 
-impl Visit for SpanVisitor<'_> {
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, FieldValue::Bool(value));
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, FieldValue::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, FieldValue::U64(value));
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.put(field, owned_i128(value));
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.put(field, owned_u128(value));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, FieldValue::F64(value));
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        let text = bounded(value, self.max_bytes, &mut self.truncated);
-        self.put(field, FieldValue::Str(text));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let text = bounded(&error_chain(value), self.max_bytes, &mut self.truncated);
-        self.put(field, FieldValue::Str(text));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = debug_text(value, self.max_bytes, &mut self.truncated);
-        self.put(field, FieldValue::Str(text));
-    }
-}
-
-/// Records an event's message and fields.
-pub(crate) struct EventVisitor {
+/// An event's message and other fields.
+#[derive(Debug, Default)]
+pub(crate) struct EventFields {
     pub(crate) message: String,
     pub(crate) fields: Fields,
-    pub(crate) max_bytes: usize,
-    pub(crate) truncated: u32,
 }
 
-impl EventVisitor {
-    pub(crate) fn new(max_bytes: usize) -> Self {
-        EventVisitor {
-            message: String::new(),
-            fields: Fields::default(),
-            max_bytes,
-            truncated: 0,
-        }
-    }
-
-    fn put(&mut self, field: &Field, value: FieldValue) {
-        match (field.name(), value) {
+impl Sink for EventFields {
+    fn put(&mut self, name: &'static str, value: FieldValue) {
+        match (name, value) {
             ("message", FieldValue::Str(text)) => self.message = text,
             (name, value) => self.fields.set(name, value),
         }
     }
 }
 
-impl Visit for EventVisitor {
+/// The one `Visit`: turns each recorded value into an owned [`FieldValue`], text bounded to
+/// `max_bytes`, and hands it to a [`Sink`].
+pub(crate) struct Owning<'a, S> {
+    pub(crate) sink: &'a mut S,
+    pub(crate) max_bytes: usize,
+    /// How many values were cut.
+    pub(crate) truncated: u32,
+}
+
+impl<'a, S: Sink> Owning<'a, S> {
+    pub(crate) fn new(sink: &'a mut S, max_bytes: usize) -> Self {
+        Owning {
+            sink,
+            max_bytes,
+            truncated: 0,
+        }
+    }
+
+    fn put(&mut self, field: &Field, value: FieldValue) {
+        self.sink.put(field.name(), value);
+    }
+}
+
+impl<S: Sink> Visit for Owning<'_, S> {
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.put(field, FieldValue::Bool(value));
     }

@@ -1,15 +1,7 @@
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::*;
-
-fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
+use crate::config::test_env as env;
 
 /// A builder aimed at a loopback address where nothing listens: building starts threads but
 /// sends nothing.
