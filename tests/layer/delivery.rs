@@ -116,22 +116,29 @@ fn many_sessions_from_tokio_tasks_are_each_delivered_exactly_once() {
     assert!(counts.values().all(|&n| n == 3), "{counts:?}");
 }
 
-#[test]
-fn overflow_is_counted_exactly_delivered_plus_dropped_equals_produced() {
-    const CHILDREN: usize = 400;
+/// A session of `children` spans closing at once into a queue of `capacity`, against a server
+/// answering after `latency`, one request at a time.
+fn flooded(capacity: usize, latency: Duration, children: usize) -> Harness {
     let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    server.set_latency(Duration::from_millis(20));
+    server.set_latency(latency);
     let harness = Harness::on(server, |b| {
-        b.with_queue_capacity(8)
+        b.with_queue_capacity(capacity)
             .with_batch_size(1)
             .with_max_concurrent_requests(1)
     });
     harness.run(|| {
         let _root = info_span!("flood").entered();
-        for i in 0..CHILDREN {
+        for i in 0..children {
             let _child = info_span!("child", i).entered();
         }
     });
+    harness
+}
+
+#[test]
+fn overflow_is_counted_exactly_delivered_plus_dropped_equals_produced() {
+    const CHILDREN: usize = 400;
+    let harness = flooded(8, Duration::from_millis(20), CHILDREN);
     let (server, report) = harness.shutdown(PATIENCE);
     let stats = report.stats;
     let produced = (CHILDREN + 1) as u64;
@@ -165,19 +172,7 @@ fn overflow_is_counted_exactly_delivered_plus_dropped_equals_produced() {
 
 #[test]
 fn a_full_queue_is_reported_in_the_application_log() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    server.set_latency(Duration::from_millis(50));
-    let harness = Harness::on(server, |b| {
-        b.with_queue_capacity(2)
-            .with_max_concurrent_requests(1)
-            .with_batch_size(1)
-    });
-    harness.run(|| {
-        let _root = info_span!("flood").entered();
-        for _ in 0..200 {
-            let _child = info_span!("child").entered();
-        }
-    });
+    let harness = flooded(2, Duration::from_millis(50), 200);
     let dropped = harness.guard.stats().dropped.queue_full;
     assert!(dropped > 0);
     let warned = || {
