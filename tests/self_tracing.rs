@@ -1,6 +1,7 @@
 //! The exporter's own tracing — its HTTP client's, its diagnostics, its `honeyhive.send` spans —
 //! never comes back into the layer, with a subscriber installed globally at TRACE level as an
 //! application would, `log` records included. Its own binary: the global subscriber is set once.
+#![cfg(feature = "emulator")]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

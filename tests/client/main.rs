@@ -1,5 +1,6 @@
 //! The typed client against the local server over loopback HTTP: each call, the headers it
 //! sends, and every kind of failure a caller must be able to act on.
+#![cfg(feature = "emulator")]
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,6 +1,7 @@
 //! The local HoneyHive-compatible server over loopback HTTP, one test per documented rule of the
 //! contract (`honeyhive-api.md`). Requests are raw `reqwest` calls so that they can carry the bad
 //! shapes the typed client never sends.
+#![cfg(feature = "emulator")]
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,5 +1,6 @@
 //! The tracing layer and its pipeline against the local HoneyHive-compatible server over
 //! loopback HTTP: what each span becomes, and how delivery behaves under load and failure.
+#![cfg(feature = "emulator")]
 
 #[path = "../common/mod.rs"]
 mod common;
