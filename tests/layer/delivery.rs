@@ -481,13 +481,12 @@ async fn traced_work(dispatch: tracing::Dispatch) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn dropping_the_guard_inside_a_current_thread_runtime_delivers_and_does_not_panic() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    let (layer, guard) = HoneyHiveLayer::builder()
-        .with_api_key(KEY)
-        .with_api_url(server.url())
-        .build()
-        .unwrap();
-    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let Harness {
+        server,
+        guard,
+        dispatch,
+        ..
+    } = Harness::new();
     traced_work(dispatch).await;
     drop(guard);
     assert_eq!(server.sessions().len(), 1);
@@ -496,15 +495,9 @@ async fn dropping_the_guard_inside_a_current_thread_runtime_delivers_and_does_no
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutting_down_inside_a_multi_thread_runtime_delivers_and_does_not_panic() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    let (layer, guard) = HoneyHiveLayer::builder()
-        .with_api_key(KEY)
-        .with_api_url(server.url())
-        .build()
-        .unwrap();
-    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
-    traced_work(dispatch).await;
-    let report = guard.shutdown(PATIENCE);
+    let harness = Harness::new();
+    traced_work(harness.dispatch.clone()).await;
+    let (server, report) = harness.shutdown(PATIENCE);
     assert!(report.is_complete(), "{report:?}");
     assert_eq!(report.delivered, 2);
     assert_eq!(server.events().len(), 1);
