@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use uuid::Uuid;
@@ -25,6 +25,23 @@ pub(crate) enum Outcome {
     Rejected,
     /// Given up on: retries exhausted, or its session could not be created.
     Failed,
+}
+
+/// The outcomes of a job's spans, recorded as they happen: a job stopped at the shutdown deadline
+/// still accounts for what it finished, and only the rest counts as dropped.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ledger(Arc<Mutex<Vec<(u64, Outcome)>>>);
+
+impl Ledger {
+    fn record(&self, seqs: &[u64], outcome: Outcome) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries.extend(seqs.iter().map(|&seq| (seq, outcome)));
+    }
+
+    /// The outcomes recorded since the last call.
+    pub(crate) fn take(&self) -> Vec<(u64, Outcome)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 /// One session's work, taken from its state by the worker.
@@ -52,6 +69,8 @@ pub(crate) struct Job {
     pub(crate) recreate: CreateSession,
     /// The session's start as known so far, in Unix milliseconds.
     pub(crate) start_ms: Option<f64>,
+    /// Where the job records what became of each span.
+    pub(crate) ledger: Ledger,
 }
 
 impl Job {
@@ -70,7 +89,6 @@ pub(crate) struct Done {
     pub(crate) created: bool,
     /// The session's start as the server reported it.
     pub(crate) start_ms: Option<f64>,
-    pub(crate) settled: Vec<(u64, Outcome)>,
 }
 
 /// Sends jobs; cheap to clone into each job's task.
@@ -90,8 +108,8 @@ impl Sender {
             session_id: job.session_id,
             created: job.create.is_none(),
             start_ms: job.start_ms,
-            settled: Vec::with_capacity(job.events.len() + 1),
         };
+        let ledger = job.ledger.clone();
         let mut update_needed = job.update_completes.is_some() || job.joined;
         if let Some(create) = job.create.take() {
             match self.create(&create, &job.recreate).await {
@@ -113,11 +131,10 @@ impl Sender {
                         )
                     });
                     add(&self.counters.events_failed, job.seqs.len() as u64);
-                    done.settled
-                        .extend(job.seqs.iter().map(|&s| (s, Outcome::Failed)));
+                    ledger.record(&job.seqs, Outcome::Failed);
                     if let Some(root) = job.completes.or(job.update_completes) {
                         add(&self.counters.sessions_failed, 1);
-                        done.settled.push((root, Outcome::Failed));
+                        ledger.record(&[root], Outcome::Failed);
                     }
                     return done;
                 }
@@ -128,7 +145,7 @@ impl Sender {
         while start < job.events.len() {
             let end = (start + batch_size).min(job.events.len());
             let (seqs, events) = (&job.seqs[start..end], &job.events[start..end]);
-            self.deliver(&job, seqs, events, &mut done.settled).await;
+            self.deliver(&job, seqs, events, &ledger).await;
             start = end;
         }
         let root = job.completes.or(job.update_completes);
@@ -152,7 +169,7 @@ impl Sender {
                 add(&self.counters.sessions_failed, 1);
                 Outcome::Failed
             };
-            done.settled.push((root, outcome));
+            ledger.record(&[root], outcome);
         }
         done
     }
@@ -224,7 +241,7 @@ impl Sender {
         job: &'a Job,
         seqs: &'a [u64],
         events: &'a [Event],
-        settled: &'a mut Vec<(u64, Outcome)>,
+        ledger: &'a Ledger,
     ) -> Boxed<'a, ()> {
         Box::pin(async move {
             let send = || {
@@ -243,7 +260,7 @@ impl Sender {
             let error = match result {
                 Ok(()) => {
                     add(&self.counters.events_sent, events.len() as u64);
-                    settled.extend(seqs.iter().map(|&s| (s, Outcome::Delivered)));
+                    ledger.record(seqs, Outcome::Delivered);
                     return;
                 }
                 Err(error) => error,
@@ -251,15 +268,15 @@ impl Sender {
             let splittable = matches!(error.status(), Some(400 | 413 | 422));
             if splittable && events.len() > 1 {
                 let mid = events.len() / 2;
-                self.deliver(job, &seqs[..mid], &events[..mid], settled)
+                self.deliver(job, &seqs[..mid], &events[..mid], ledger)
                     .await;
-                self.deliver(job, &seqs[mid..], &events[mid..], settled)
+                self.deliver(job, &seqs[mid..], &events[mid..], ledger)
                     .await;
                 return;
             }
             if splittable {
                 add(&self.counters.events_rejected, 1);
-                settled.push((seqs[0], Outcome::Rejected));
+                ledger.record(&seqs[..1], Outcome::Rejected);
                 let name = events[0].event_name.as_deref().unwrap_or("?");
                 self.diagnostics.warn("event-rejected", || {
                     format!(
@@ -270,7 +287,7 @@ impl Sender {
                 return;
             }
             add(&self.counters.events_failed, events.len() as u64);
-            settled.extend(seqs.iter().map(|&s| (s, Outcome::Failed)));
+            ledger.record(seqs, Outcome::Failed);
             self.diagnostics.warn("batch-failed", || {
                 format!(
                     "gave up sending {} event(s) of session {}: {error}",

@@ -11,7 +11,7 @@ use tokio::task::{Id as TaskId, JoinSet};
 use uuid::Uuid;
 
 use super::diagnostics::Diagnostics;
-use super::sender::{Done, Job, Outcome, Sender};
+use super::sender::{Done, Job, Ledger, Outcome, Sender};
 use super::stats::{Counters, Report, add};
 use super::{Control, Request};
 use crate::mapping::{Mapper, merge_updates};
@@ -110,8 +110,8 @@ pub(crate) struct Worker {
     ready: VecDeque<Uuid>,
     queued: HashSet<Uuid>,
     jobs: JoinSet<Done>,
-    /// The spans of each job in flight, to settle them if its task dies.
-    job_spans: HashMap<TaskId, (Uuid, Vec<u64>)>,
+    /// Each job in flight: its session, its spans, and where it records their outcomes.
+    job_spans: HashMap<TaskId, (Uuid, Vec<u64>, Ledger)>,
     /// Spans taken off the queue so far; each gets the next number.
     received: u64,
     unsettled: BTreeSet<u64>,
@@ -327,6 +327,7 @@ impl Worker {
                 continue;
             };
             let spans = job.spans();
+            let ledger = job.ledger.clone();
             let sender = self.sender.clone();
             // Visible to the application's own log at DEBUG; the layer ignores this thread, so
             // it never becomes a session itself.
@@ -338,7 +339,7 @@ impl Worker {
             );
             let run = async move { sender.run(job).await };
             let handle = self.jobs.spawn(tracing::Instrument::instrument(run, span));
-            self.job_spans.insert(handle.id(), (id, spans));
+            self.job_spans.insert(handle.id(), (id, spans, ledger));
         }
     }
 
@@ -400,32 +401,37 @@ impl Worker {
     }
 
     fn on_done(&mut self, result: Result<(TaskId, Done), tokio::task::JoinError>) {
-        let (id, settled) = match result {
-            Ok((task, done)) => {
-                self.job_spans.remove(&task);
+        let task = match &result {
+            Ok((task, _)) => *task,
+            Err(error) => error.id(),
+        };
+        let Some((id, spans, ledger)) = self.job_spans.remove(&task) else {
+            return;
+        };
+        for (seq, outcome) in ledger.take() {
+            self.settle(seq, outcome);
+        }
+        match result {
+            Ok((_, done)) => {
                 if let Some(session) = self.sessions.get_mut(&done.session_id) {
                     session.created |= done.created;
                     session.start_ms = done.start_ms.or(session.start_ms);
                 }
-                (done.session_id, done.settled)
             }
             Err(error) => {
-                // The job's task died: its spans are lost, counted and settled.
-                let Some((id, spans)) = self.job_spans.remove(&error.id()) else {
-                    return;
-                };
-                add(&self.counters.events_failed, spans.len() as u64);
+                // The job's task died: what it had not settled is lost, counted and settled.
+                let lost: Vec<u64> = spans
+                    .into_iter()
+                    .filter(|seq| self.unsettled.contains(seq))
+                    .collect();
+                add(&self.counters.events_failed, lost.len() as u64);
                 self.diagnostics.warn("job-died", || {
                     format!("sending session {id} stopped unexpectedly: {error}")
                 });
-                (
-                    id,
-                    spans.into_iter().map(|s| (s, Outcome::Failed)).collect(),
-                )
+                for seq in lost {
+                    self.settle(seq, Outcome::Failed);
+                }
             }
-        };
-        for (seq, outcome) in settled {
-            self.settle(seq, outcome);
         }
         let Some(session) = self.sessions.get_mut(&id) else {
             return;
@@ -469,16 +475,19 @@ impl Worker {
         let mut stop = false;
         let mut i = 0;
         while i < self.waiters.len() {
-            let owed = self.owed(self.waiters[i].request.upto);
-            if owed > 0 && now < self.waiters[i].request.deadline {
+            let waiter = &self.waiters[i];
+            let mut owed = self.owed(waiter.request.upto);
+            if owed > 0 && now < waiter.request.deadline {
                 i += 1;
                 continue;
             }
-            let waiter = self.waiters.swap_remove(i);
             if waiter.shutdown {
                 stop = true;
-                self.abandon();
+                self.settle_in_flight();
+                owed = self.owed(self.waiters[i].request.upto);
+                self.drop_held();
             }
+            let waiter = self.waiters.swap_remove(i);
             let report = Report {
                 delivered: waiter.delivered,
                 failed: waiter.failed,
@@ -490,8 +499,18 @@ impl Worker {
         stop
     }
 
-    /// At shutdown: whatever is still held is lost, and counted.
-    fn abandon(&mut self) {
+    /// Settles what the jobs in flight have finished so far.
+    fn settle_in_flight(&mut self) {
+        let ledgers: Vec<Ledger> = self.job_spans.values().map(|(_, _, l)| l.clone()).collect();
+        for (seq, outcome) in ledgers.iter().flat_map(Ledger::take) {
+            self.settle(seq, outcome);
+        }
+    }
+
+    /// At shutdown: the jobs in flight stop, and whatever is still held is lost, and counted.
+    fn drop_held(&mut self) {
+        self.settle_in_flight();
+        self.job_spans.clear();
         self.jobs.abort_all();
         let held = self.unsettled.len() as u64;
         if held > 0 {

@@ -502,3 +502,34 @@ async fn shutting_down_inside_a_multi_thread_runtime_delivers_and_does_not_panic
     assert_eq!(report.delivered, 2);
     assert_eq!(server.events().len(), 1);
 }
+
+#[test]
+fn a_job_cut_off_at_the_shutdown_deadline_counts_what_it_delivered_once() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    // The session's final update is throttled far beyond the shutdown deadline.
+    server.inject(
+        Fault::status(503)
+            .with_retry_after("30")
+            .on_path("/v1/events/"),
+    );
+    let harness = Harness::on(server, |b| b);
+    harness.run(|| {
+        let _root = info_span!("root", metrics.turns = 2).entered();
+        drop(info_span!("first").entered());
+        drop(info_span!("second").entered());
+    });
+    let (server, report) = harness.shutdown(Duration::from_millis(800));
+    let stats = report.stats;
+    assert_eq!(server.events().len(), 2);
+    assert_eq!(stats.events_sent, 2, "{stats:?}");
+    assert_eq!(
+        stats.dropped.shutdown, 1,
+        "only the session's end: {stats:?}"
+    );
+    assert_eq!(report.delivered, 2, "{report:?}");
+    assert_eq!(report.undelivered, 1, "{report:?}");
+    assert_eq!(
+        stats.spans_queued,
+        stats.events_sent + stats.sessions_completed + stats.lost()
+    );
+}
