@@ -134,13 +134,17 @@ impl Handle {
                 report: Box::new(report),
             }),
             Err(RecvTimeoutError::Disconnected) => Err(FlushError::ShutDown),
-            Err(RecvTimeoutError::Timeout) => Err(FlushError::Timeout {
-                timeout,
-                report: Box::new(Report {
-                    stats: self.stats(),
-                    ..Report::default()
-                }),
-            }),
+            Err(RecvTimeoutError::Timeout) => {
+                let stats = self.stats();
+                Err(FlushError::Timeout {
+                    timeout,
+                    report: Box::new(Report {
+                        undelivered: stats.pending(),
+                        stats,
+                        ..Report::default()
+                    }),
+                })
+            }
         }
     }
 
@@ -232,11 +236,14 @@ impl Guard {
                 report.stats = self.stats();
                 report
             }
-            Err(_) => Report {
-                stats: self.stats(),
-                undelivered: self.stats().spans_queued,
-                ..Report::default()
-            },
+            Err(_) => {
+                let stats = self.stats();
+                Report {
+                    undelivered: stats.pending(),
+                    stats,
+                    ..Report::default()
+                }
+            }
         }
     }
 }

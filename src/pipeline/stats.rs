@@ -47,6 +47,20 @@ pub struct Dropped {
 }
 
 impl Stats {
+    /// Spans queued and not yet settled: waiting, or in flight. Zero once the exporter is shut
+    /// down.
+    pub fn pending(&self) -> u64 {
+        let settled = self.events_sent
+            + self.sessions_completed
+            + self.events_rejected
+            + self.events_failed
+            + self.sessions_failed;
+        // Spans dropped at shutdown were mostly queued (a few closed after it and were not), so the
+        // subtraction saturates; spans dropped because the queue was full were never queued.
+        self.spans_queued
+            .saturating_sub(settled + self.dropped.shutdown)
+    }
+
     /// Spans lost for any reason: dropped, rejected or failed.
     pub fn lost(&self) -> u64 {
         self.dropped.queue_full
@@ -137,5 +151,37 @@ impl Counters {
             sessions_failed: get(&self.sessions_failed),
             fields_truncated: get(&self.fields_truncated),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_is_what_was_queued_and_not_yet_settled() {
+        let stats = Stats {
+            spans_queued: 20,
+            events_sent: 9,
+            sessions_completed: 2,
+            events_rejected: 1,
+            events_failed: 1,
+            sessions_failed: 1,
+            dropped: Dropped {
+                queue_full: 50,
+                shutdown: 0,
+            },
+            ..Stats::default()
+        };
+        assert_eq!(stats.pending(), 6);
+        assert_eq!(stats.lost(), 53);
+        let stopped = Stats {
+            dropped: Dropped {
+                queue_full: 50,
+                shutdown: 8,
+            },
+            ..stats
+        };
+        assert_eq!(stopped.pending(), 0);
     }
 }
