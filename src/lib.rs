@@ -177,6 +177,7 @@
 //! |---|---|
 //! | `emulator` | [`emulator::Emulator`], the local HoneyHive-compatible server |
 //! | `opentelemetry` | reserved for the OpenTelemetry span exporter |
+//! | `schemars` | [`schema`]: JSON Schemas of the request bodies, generated from the [`wire`] types |
 //! | `cli` | the `honeyhive` command line (`sessions create`, `create-event-batch`, `get`, `serve`); enables `emulator` and `schemars`, which adds `JsonSchema` to the request types and the `schema` module |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, unreachable_pub)]
