@@ -168,6 +168,18 @@ impl HoneyHiveLayer {
         }
     }
 
+    /// Whether a span outside any session could start or join one, from its callsite's field
+    /// names alone, before anything is recorded: a root span when every root starts a session, or
+    /// a span declaring a session control field.
+    fn may_start_session(&self, attrs: &Attributes<'_>, has_parent: bool) -> bool {
+        let fields = attrs.metadata().fields();
+        let declares = |name: &str| fields.field(name).is_some();
+        (self.settings.session_roots == SessionRoots::AllRoots && !has_parent)
+            || declares(crate::fields::SESSION_ID)
+            || declares(crate::fields::SESSION)
+            || declares(crate::fields::SESSION_NAME)
+    }
+
     /// Whether a span with no session above it starts one.
     fn starts_session(&self, recorded: &Recorded, has_parent: bool) -> bool {
         match (recorded.session_flag, self.settings.session_roots) {
@@ -238,6 +250,10 @@ where
             let data = extensions.get::<SpanData>()?;
             Some((Arc::clone(&data.session), data.event_id))
         });
+        if parent.is_none() && !self.may_start_session(attrs, parent_span.is_some()) {
+            // Outside any session and unable to start one: nothing to record.
+            return;
+        }
         let mut recorded = Recorded::default();
         self.record(&mut recorded, attrs);
         let start_ms = now_ms();
