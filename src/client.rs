@@ -79,6 +79,12 @@ impl Client {
         self.api_key.as_ref()
     }
 
+    /// The per-request timeout.
+    #[cfg(test)]
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The base URL requests go to.
     pub fn api_url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')

@@ -212,6 +212,20 @@ impl Builder {
         self,
         env: EnvLookup<'_>,
     ) -> Result<(HoneyHiveLayer, Guard), Error> {
+        match self.resolve(env)? {
+            Resolved::Disabled(settings) => {
+                Ok((HoneyHiveLayer::new(None, settings), Guard::disabled()))
+            }
+            Resolved::Enabled(settings, setup) => {
+                let (producer, guard) = pipeline::start(*setup)
+                    .map_err(|e| Error::config("exporter thread", e.to_string()))?;
+                Ok((HoneyHiveLayer::new(Some(producer), settings), guard))
+            }
+        }
+    }
+
+    /// Every setting resolved and checked; nothing started yet.
+    fn resolve(self, env: EnvLookup<'_>) -> Result<Resolved, Error> {
         let max_field_bytes = self.max_field_bytes.unwrap_or(DEFAULT_MAX_FIELD_BYTES);
         if max_field_bytes < 64 {
             return Err(Error::config(
@@ -232,7 +246,7 @@ impl Builder {
             None => flag(env, "HH_DISABLE_TRACING")?.unwrap_or(false),
         };
         if disabled {
-            return Ok((HoneyHiveLayer::new(None, settings), Guard::disabled()));
+            return Ok(Resolved::Disabled(settings));
         }
         let client = match self.given_client {
             Some(client) => client,
@@ -310,10 +324,15 @@ impl Builder {
             shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             announce,
         };
-        let (producer, guard) =
-            pipeline::start(setup).map_err(|e| Error::config("exporter thread", e.to_string()))?;
-        Ok((HoneyHiveLayer::new(Some(producer), settings), guard))
+        Ok(Resolved::Enabled(settings, Box::new(setup)))
     }
+}
+
+/// What the settings resolve to: a layer that sends nothing, or one with its exporter's setup.
+#[derive(Debug)]
+enum Resolved {
+    Disabled(Settings),
+    Enabled(Settings, Box<Setup>),
 }
 
 /// A boolean environment variable: `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.

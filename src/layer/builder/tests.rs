@@ -19,21 +19,86 @@ fn refusal(builder: Builder, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// The settings `builder` resolves to in the environment `pairs`, for a layer that sends.
+fn resolved(builder: Builder, pairs: &[(&str, &str)]) -> (Settings, Setup) {
+    match builder.resolve(&env(pairs)).unwrap() {
+        Resolved::Enabled(settings, setup) => (settings, *setup),
+        Resolved::Disabled(_) => panic!("expected an enabled layer for {pairs:?}"),
+    }
+}
+
+const ENV: &[(&str, &str)] = &[
+    ("HH_SESSION_NAME", "from-env"),
+    ("HH_SOURCE", "staging"),
+    ("HH_PROJECT", "support-bot"),
+    ("HH_BATCH_SIZE", "7"),
+    ("HH_FLUSH_INTERVAL", "2.5"),
+    ("HH_API_TIMEOUT", "3"),
+];
+
 #[test]
-fn environment_fills_what_the_builder_left_unset() {
-    let (layer, guard) = local()
-        .build_with_env(&env(&[
-            ("HH_SESSION_NAME", "from-env"),
-            ("HH_BATCH_SIZE", "7"),
-        ]))
-        .unwrap();
-    assert_eq!(layer.settings.session_name.as_deref(), Some("from-env"));
-    drop(guard);
-    let (layer, _guard) = local()
+fn every_variable_fills_what_the_builder_left_unset() {
+    let (settings, setup) = resolved(local(), ENV);
+    assert_eq!(settings.session_name.as_deref(), Some("from-env"));
+    assert_eq!(setup.worker.mapper.source, "staging");
+    assert_eq!(setup.worker.mapper.project.as_deref(), Some("support-bot"));
+    assert_eq!(setup.worker.batch_size, 7);
+    assert_eq!(setup.worker.flush_interval, Duration::from_millis(2500));
+    assert_eq!(setup.client.timeout(), Duration::from_secs(3));
+    assert_eq!(setup.announce, None, "HH_VERBOSE is off by default");
+}
+
+#[test]
+fn explicit_values_win_over_the_environment() {
+    let builder = local()
         .with_session_name("explicit")
-        .build_with_env(&env(&[("HH_SESSION_NAME", "from-env")]))
-        .unwrap();
-    assert_eq!(layer.settings.session_name.as_deref(), Some("explicit"));
+        .with_source("production")
+        .with_project("other")
+        .with_batch_size(50)
+        .with_flush_interval(Duration::from_millis(200));
+    let (settings, setup) = resolved(builder, ENV);
+    assert_eq!(settings.session_name.as_deref(), Some("explicit"));
+    assert_eq!(setup.worker.mapper.source, "production");
+    assert_eq!(setup.worker.mapper.project.as_deref(), Some("other"));
+    assert_eq!(setup.worker.batch_size, 50);
+    assert_eq!(setup.worker.flush_interval, Duration::from_millis(200));
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_set() {
+    let (settings, setup) = resolved(local(), &[]);
+    assert_eq!(settings.session_name, None);
+    assert_eq!(settings.max_field_bytes, 256 * 1024);
+    assert_eq!(settings.max_events_per_span, 32);
+    assert_eq!(settings.session_roots, SessionRoots::AllRoots);
+    assert_eq!(setup.worker.mapper.source, "dev");
+    assert_eq!(setup.worker.batch_size, 100);
+    assert_eq!(setup.worker.flush_interval, Duration::from_secs(1));
+    assert_eq!(setup.worker.max_in_flight, 8);
+    assert_eq!(setup.queue_capacity, 8192);
+    assert_eq!(setup.worker.backlog, 8192);
+    assert_eq!(setup.shutdown_timeout, Duration::from_secs(5));
+    assert_eq!(setup.retry.max_elapsed, Duration::from_secs(120));
+}
+
+#[test]
+fn verbose_announces_the_url_and_only_the_masked_key() {
+    let key = "hh_secret_0123456789abcdef";
+    let (_, setup) = resolved(local().with_api_key(key), &[("HH_VERBOSE", "yes")]);
+    let line = setup.announce.unwrap();
+    assert!(line.contains("http://127.0.0.1:9"), "{line}");
+    assert!(
+        line.contains("hh_****cdef") && !line.contains(key),
+        "{line}"
+    );
+}
+
+#[test]
+fn building_starts_an_exporter_that_stops_with_its_guard() {
+    let (layer, guard) = local().build_with_env(&env(&[])).unwrap();
+    assert!(layer.producer.is_some());
+    let report = guard.shutdown(Duration::from_secs(1));
+    assert!(report.is_complete(), "{report:?}");
 }
 
 #[test]
