@@ -9,8 +9,10 @@
 //! ```
 
 mod diagnostics;
+mod queue;
 mod retry;
 mod sender;
+mod session;
 mod stats;
 mod worker;
 
@@ -30,12 +32,6 @@ pub(crate) use retry::RetryPolicy;
 use stats::{Counters, add};
 pub use stats::{Dropped, FlushError, Report, Stats};
 pub(crate) use worker::Config as WorkerConfig;
-
-/// Spans moved from the queue to the exporter in one hand-over, at most; smaller for a small
-/// queue, so that what is held in hand-overs stays a fraction of its capacity.
-fn chunk_size(capacity: usize) -> usize {
-    (capacity / 8).clamp(1, 256)
-}
 
 /// Extra wait, past a flush deadline, for the exporter's answer.
 const GRACE: Duration = Duration::from_millis(250);
@@ -274,7 +270,7 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
     let (spans, queue) = crossbeam_channel::bounded(setup.queue_capacity);
     let (control, control_rx) = mpsc::unbounded_channel();
     let (inbound, inbound_rx) = mpsc::channel(1);
-    let chunk = chunk_size(setup.queue_capacity);
+    let chunk = queue::chunk_size(setup.queue_capacity);
     let (stop_queue, queue_stopped) = crossbeam_channel::bounded::<()>(0);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -285,7 +281,7 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         .name("honeyhive-queue".into())
         .spawn(move || {
             mark_internal_thread();
-            forward(queue, queue_stopped, inbound, chunk, &queue_counters);
+            queue::forward(queue, queue_stopped, inbound, chunk, &queue_counters);
         })?;
     let sender = sender::Sender {
         client: setup.client,
@@ -323,34 +319,4 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         shutdown_timeout: setup.shutdown_timeout,
     };
     Ok((producer, guard))
-}
-
-/// The queue thread: moves spans from the crossbeam queue to the exporter in chunks, waiting
-/// while the exporter has no room. Stops when the exporter does (what is left in the queue is
-/// counted as dropped at shutdown) or when every producer is gone.
-fn forward(
-    queue: crossbeam_channel::Receiver<Box<FinishedSpan>>,
-    stopped: crossbeam_channel::Receiver<()>,
-    inbound: mpsc::Sender<Vec<FinishedSpan>>,
-    chunk: usize,
-    counters: &Counters,
-) {
-    loop {
-        crossbeam_channel::select! {
-            recv(queue) -> first => {
-                let Ok(first) = first else {
-                    return;
-                };
-                let mut spans = Vec::with_capacity(chunk);
-                spans.push(*first);
-                spans.extend(queue.try_iter().take(chunk - 1).map(|span| *span));
-                if let Err(refused) = inbound.blocking_send(spans) {
-                    add(&counters.dropped_shutdown, refused.0.len() as u64);
-                    break;
-                }
-            }
-            recv(stopped) -> _ => break,
-        }
-    }
-    add(&counters.dropped_shutdown, queue.try_iter().count() as u64);
 }

@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use super::diagnostics::Diagnostics;
 use super::sender::{Done, Job, Ledger, Outcome, Sender};
+use super::session::Session;
 use super::stats::{Counters, Report, add};
 use super::{Control, Request};
-use crate::mapping::{Mapper, merge_updates};
-use crate::recorded::{FinishedSpan, Role, SessionSeed};
-use crate::wire::{CreateSession, Event, UpdateEvent};
+use crate::mapping::Mapper;
+use crate::recorded::FinishedSpan;
 
 /// How long a session with nothing to send is remembered: its root may still close, and a
 /// session joined by id may get another turn.
@@ -38,55 +38,6 @@ impl Config {
     /// How often pending events are checked for age.
     fn tick(&self) -> Duration {
         (self.flush_interval / 4).max(Duration::from_millis(5))
-    }
-}
-
-/// One session as the worker knows it.
-#[derive(Debug)]
-struct Session {
-    seed: Arc<SessionSeed>,
-    /// The server has it (a create answered 200).
-    created: bool,
-    /// The session's start as the server reported it.
-    start_ms: Option<f64>,
-    /// A job for it is in flight; its next one waits.
-    busy: bool,
-    seqs: Vec<u64>,
-    pending: Vec<Event>,
-    /// When the oldest pending event arrived.
-    oldest: Option<Instant>,
-    /// Child event ids by parent event id (the session id for direct children), until the
-    /// parent closes.
-    children: HashMap<Uuid, Vec<Uuid>>,
-    /// The closed root span, waiting to be sent.
-    root: Option<(u64, Box<FinishedSpan>)>,
-    /// Session updates from spans that joined the session by id.
-    joined_updates: Option<UpdateEvent>,
-    /// The root closed and was taken: nothing more will come.
-    ended: bool,
-    touched: Instant,
-}
-
-impl Session {
-    fn new(seed: Arc<SessionSeed>, now: Instant) -> Self {
-        Session {
-            seed,
-            created: false,
-            start_ms: None,
-            busy: false,
-            seqs: Vec::new(),
-            pending: Vec::new(),
-            oldest: None,
-            children: HashMap::new(),
-            root: None,
-            joined_updates: None,
-            ended: false,
-            touched: now,
-        }
-    }
-
-    fn has_work(&self) -> bool {
-        !self.pending.is_empty() || self.root.is_some() || self.joined_updates.is_some()
     }
 }
 
@@ -242,45 +193,15 @@ impl Worker {
         self.received += 1;
         let seq = self.received;
         self.unsettled.insert(seq);
-        let now = Instant::now();
         let id = span.session.id;
         let session = self
             .sessions
             .entry(id)
-            .or_insert_with(|| Session::new(Arc::clone(&span.session), now));
-        session.touched = now;
+            .or_insert_with(|| Session::new(Arc::clone(&span.session), Instant::now()));
         let mut truncated = 0;
-        let urgent = match span.role {
-            Role::Event { parent } => {
-                session
-                    .children
-                    .entry(parent)
-                    .or_default()
-                    .push(span.event_id);
-                let children = session.children.remove(&span.event_id).unwrap_or_default();
-                let event = self
-                    .config
-                    .mapper
-                    .event(&span, parent, children, &mut truncated);
-                session.seqs.push(seq);
-                session.pending.push(event);
-                session.oldest.get_or_insert(now);
-                if span.owns_joined_session {
-                    let update = self.config.mapper.joined_end(&span, &mut truncated);
-                    match &mut session.joined_updates {
-                        Some(earlier) => merge_updates(earlier, update),
-                        None => session.joined_updates = Some(update),
-                    }
-                }
-                span.owns_joined_session || session.pending.len() >= self.config.batch_size
-            }
-            Role::Session => {
-                session.root = Some((seq, Box::new(span)));
-                true
-            }
-        };
+        session.add(seq, span, &self.config.mapper, &mut truncated);
         add(&self.counters.fields_truncated, u64::from(truncated));
-        if urgent || self.forcing() {
+        if session.is_due(self.config.batch_size) || self.forcing() {
             self.make_ready(id);
         }
     }
@@ -343,61 +264,13 @@ impl Worker {
         }
     }
 
-    /// The session's work, unless it is busy or has nothing to send. A session is never created
-    /// empty: its first job carries an event or its end.
+    /// The session's work, unless it is busy or has nothing to send.
     fn take_job(&mut self, id: Uuid) -> Option<Job> {
-        let mapper = &self.config.mapper;
         let session = self.sessions.get_mut(&id)?;
-        if session.busy || !session.has_work() {
-            return None;
-        }
-        let seed = &session.seed;
         let mut truncated = 0;
-        let mut job = Job {
-            session_id: id,
-            batch_size: self.config.batch_size,
-            recreate: CreateSession {
-                session_id: Some(id),
-                session_name: Some(seed.name.clone()),
-                source: Some(mapper.source.clone()),
-                start_time: Some(seed.start_ms),
-                ..CreateSession::default()
-            },
-            start_ms: session.start_ms,
-            seqs: std::mem::take(&mut session.seqs),
-            events: std::mem::take(&mut session.pending),
-            ..Job::default()
-        };
-        session.oldest = None;
-        match session.root.take() {
-            Some((seq, root)) => {
-                let children = session.children.remove(&id).unwrap_or_default();
-                let end = mapper.session_end(&root, children, &mut truncated);
-                if session.created {
-                    job.update_completes = Some(seq);
-                } else {
-                    job.create = Some(end.create);
-                    job.completes = Some(seq);
-                    job.update_after_create = end.update_after_create;
-                }
-                job.update = Some(end.update);
-                session.ended = true;
-            }
-            None if !session.created => {
-                job.create = Some(mapper.session_start(seed, &mut truncated));
-            }
-            None => {}
-        }
-        if let Some(update) = session.joined_updates.take() {
-            job.joined = true;
-            match &mut job.update {
-                Some(existing) => merge_updates(existing, update),
-                None => job.update = Some(update),
-            }
-        }
-        session.busy = true;
+        let job = session.take_job(&self.config.mapper, self.config.batch_size, &mut truncated);
         add(&self.counters.fields_truncated, u64::from(truncated));
-        Some(job)
+        job
     }
 
     fn on_done(&mut self, result: Result<(TaskId, Done), tokio::task::JoinError>) {
@@ -438,11 +311,7 @@ impl Worker {
         };
         session.busy = false;
         if session.has_work() {
-            let due = session.root.is_some()
-                || session.joined_updates.is_some()
-                || session.pending.len() >= self.config.batch_size
-                || self.forcing();
-            if due {
+            if session.is_due(self.config.batch_size) || self.forcing() {
                 self.make_ready(id);
             }
         } else if session.ended {

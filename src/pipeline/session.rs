@@ -1,0 +1,152 @@
+//! One session as the exporter knows it: the events waiting to be sent, its closed root, whether
+//! the server has it, and the job that sends what it holds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use uuid::Uuid;
+
+use super::sender::Job;
+use crate::mapping::{Mapper, merge_updates};
+use crate::recorded::{FinishedSpan, Role, SessionSeed};
+use crate::wire::{CreateSession, Event, UpdateEvent};
+
+#[derive(Debug)]
+pub(super) struct Session {
+    seed: Arc<SessionSeed>,
+    /// The server has it (a create answered 200).
+    pub(super) created: bool,
+    /// The session's start as the server reported it.
+    pub(super) start_ms: Option<f64>,
+    /// A job for it is in flight; its next one waits.
+    pub(super) busy: bool,
+    seqs: Vec<u64>,
+    pending: Vec<Event>,
+    /// When the oldest pending event arrived.
+    pub(super) oldest: Option<Instant>,
+    /// Child event ids by parent event id (the session id for direct children), until the
+    /// parent closes.
+    children: HashMap<Uuid, Vec<Uuid>>,
+    /// The closed root span, waiting to be sent.
+    root: Option<(u64, Box<FinishedSpan>)>,
+    /// Session updates from spans that joined the session by id.
+    joined_updates: Option<UpdateEvent>,
+    /// The root closed and was taken: nothing more will come.
+    pub(super) ended: bool,
+    pub(super) touched: Instant,
+}
+
+impl Session {
+    pub(super) fn new(seed: Arc<SessionSeed>, now: Instant) -> Self {
+        Session {
+            seed,
+            created: false,
+            start_ms: None,
+            busy: false,
+            seqs: Vec::new(),
+            pending: Vec::new(),
+            oldest: None,
+            children: HashMap::new(),
+            root: None,
+            joined_updates: None,
+            ended: false,
+            touched: now,
+        }
+    }
+
+    pub(super) fn has_work(&self) -> bool {
+        !self.pending.is_empty() || self.root.is_some() || self.joined_updates.is_some()
+    }
+
+    /// Whether its work should go now rather than wait for the flush interval: a closed root,
+    /// a joined session's end, or a full batch.
+    pub(super) fn is_due(&self, batch_size: usize) -> bool {
+        self.root.is_some() || self.joined_updates.is_some() || self.pending.len() >= batch_size
+    }
+
+    /// Takes in span number `seq`: an event to send, or the session's closed root.
+    pub(super) fn add(
+        &mut self,
+        seq: u64,
+        span: FinishedSpan,
+        mapper: &Mapper,
+        truncated: &mut u32,
+    ) {
+        self.touched = Instant::now();
+        match span.role {
+            Role::Event { parent } => {
+                self.children.entry(parent).or_default().push(span.event_id);
+                let children = self.children.remove(&span.event_id).unwrap_or_default();
+                self.seqs.push(seq);
+                self.pending
+                    .push(mapper.event(&span, parent, children, truncated));
+                self.oldest.get_or_insert(self.touched);
+                if span.owns_joined_session {
+                    let update = mapper.joined_end(&span, truncated);
+                    match &mut self.joined_updates {
+                        Some(earlier) => merge_updates(earlier, update),
+                        None => self.joined_updates = Some(update),
+                    }
+                }
+            }
+            Role::Session => self.root = Some((seq, Box::new(span))),
+        }
+    }
+
+    /// Everything it holds as one job, unless a job is in flight or there is nothing to send.
+    /// A session is never created empty: its first job carries an event or its end.
+    pub(super) fn take_job(
+        &mut self,
+        mapper: &Mapper,
+        batch_size: usize,
+        truncated: &mut u32,
+    ) -> Option<Job> {
+        if self.busy || !self.has_work() {
+            return None;
+        }
+        let id = self.seed.id;
+        let mut job = Job {
+            session_id: id,
+            batch_size,
+            recreate: CreateSession {
+                session_id: Some(id),
+                session_name: Some(self.seed.name.clone()),
+                source: Some(mapper.source.clone()),
+                start_time: Some(self.seed.start_ms),
+                ..CreateSession::default()
+            },
+            start_ms: self.start_ms,
+            seqs: std::mem::take(&mut self.seqs),
+            events: std::mem::take(&mut self.pending),
+            ..Job::default()
+        };
+        self.oldest = None;
+        match self.root.take() {
+            Some((seq, root)) => {
+                let children = self.children.remove(&id).unwrap_or_default();
+                let end = mapper.session_end(&root, children, truncated);
+                if self.created {
+                    job.update_completes = Some(seq);
+                } else {
+                    job.create = Some(end.create);
+                    job.completes = Some(seq);
+                    job.update_after_create = end.update_after_create;
+                }
+                job.update = Some(end.update);
+                self.ended = true;
+            }
+            None if !self.created => job.create = Some(mapper.session_start(&self.seed, truncated)),
+            None => {}
+        }
+        if let Some(update) = self.joined_updates.take() {
+            job.joined = true;
+            match &mut job.update {
+                Some(existing) => merge_updates(existing, update),
+                None => job.update = Some(update),
+            }
+        }
+        self.busy = true;
+        Some(job)
+    }
+}
