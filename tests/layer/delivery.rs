@@ -191,13 +191,9 @@ fn a_full_queue_is_reported_in_the_application_log() {
 
 #[test]
 fn retry_after_is_honoured_before_the_session_is_sent_again() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    server.inject(
-        Fault::status(429)
-            .with_retry_after("1")
-            .on_path("/v1/sessions"),
-    );
-    let harness = Harness::on(server, |b| b);
+    let harness = Harness::with_faults([Fault::status(429)
+        .with_retry_after("1")
+        .on_path("/v1/sessions")]);
     harness.run(|| drop(info_span!("throttled").entered()));
     let started = Instant::now();
     let report = harness.flush();
@@ -213,11 +209,11 @@ fn retry_after_is_honoured_before_the_session_is_sent_again() {
 
 #[test]
 fn server_errors_and_dropped_connections_are_retried_until_delivered() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    server.inject(Fault::status(503).times(2).on_path("/v1/sessions/"));
-    server.inject(Fault::drop_connection().on_path("/v1/sessions/"));
-    server.inject(Fault::status(500).on_path("/v1/sessions/"));
-    let harness = Harness::on(server, |b| b);
+    let harness = Harness::with_faults([
+        Fault::status(503).times(2).on_path("/v1/sessions/"),
+        Fault::drop_connection().on_path("/v1/sessions/"),
+        Fault::status(500).on_path("/v1/sessions/"),
+    ]);
     harness.run(|| {
         let _root = info_span!("flaky").entered();
         let _step = info_span!("step").entered();
@@ -277,18 +273,14 @@ fn a_batch_answered_404_re_creates_its_session_and_is_sent_again() {
 
 #[test]
 fn a_batch_answered_400_is_split_so_only_the_refused_event_is_lost() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
     // The whole batch, its first half and the first event alone are refused; the rest is fine.
-    server.inject(
-        Fault::status(400)
-            .with_body(
-                "application/json",
-                r#"{"statusCode":400,"message":"event too odd","success":false}"#,
-            )
-            .times(3)
-            .on_path("/v1/sessions/"),
-    );
-    let harness = Harness::on(server, |b| b);
+    let harness = Harness::with_faults([Fault::status(400)
+        .with_body(
+            "application/json",
+            r#"{"statusCode":400,"message":"event too odd","success":false}"#,
+        )
+        .times(3)
+        .on_path("/v1/sessions/")]);
     harness.run(|| {
         let _root = info_span!("root").entered();
         for name in ["a", "b", "c", "d"] {
@@ -353,9 +345,7 @@ fn an_event_too_large_for_the_server_is_rejected_alone() {
 
 #[test]
 fn a_refused_session_create_is_sent_again_in_its_smallest_form() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    server.inject(Fault::status(400).on_path("/v1/sessions"));
-    let harness = Harness::on(server, |b| b);
+    let harness = Harness::with_faults([Fault::status(400).on_path("/v1/sessions")]);
     harness.run(|| {
         let _root = info_span!("root", inputs.q = "x", metadata.m = 1).entered();
         drop(info_span!("step").entered());
@@ -505,14 +495,10 @@ async fn shutting_down_inside_a_multi_thread_runtime_delivers_and_does_not_panic
 
 #[test]
 fn a_job_cut_off_at_the_shutdown_deadline_counts_what_it_delivered_once() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
     // The session's final update is throttled far beyond the shutdown deadline.
-    server.inject(
-        Fault::status(503)
-            .with_retry_after("30")
-            .on_path("/v1/events/"),
-    );
-    let harness = Harness::on(server, |b| b);
+    let harness = Harness::with_faults([Fault::status(503)
+        .with_retry_after("30")
+        .on_path("/v1/events/")]);
     harness.run(|| {
         let _root = info_span!("root", metrics.turns = 2).entered();
         drop(info_span!("first").entered());

@@ -77,6 +77,17 @@ impl Harness {
         Harness::on(server, configure)
     }
 
+    /// A harness whose server first answers with `faults`, in order.
+    fn with_faults(
+        faults: impl IntoIterator<Item = tracing_honeyhive::emulator::Fault>,
+    ) -> Harness {
+        let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+        for fault in faults {
+            server.inject(fault);
+        }
+        Harness::on(server, |builder| builder)
+    }
+
     fn on(server: Emulator, configure: impl FnOnce(Builder) -> Builder) -> Harness {
         let builder = HoneyHiveLayer::builder()
             .with_api_key(KEY)
