@@ -54,6 +54,8 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     api_key: Option<ApiKey>,
+    /// Where the key came from, to say so without showing it.
+    key_source: &'static str,
     timeout: Duration,
     client_headers: bool,
 }
@@ -77,6 +79,31 @@ impl Client {
     /// The API key requests carry, if any.
     pub(crate) fn api_key(&self) -> Option<&ApiKey> {
         self.api_key.as_ref()
+    }
+
+    /// Where the API key came from, in words: `with_api_key`, `HH_API_KEY`, … — never the key.
+    pub(crate) fn key_source(&self) -> &'static str {
+        self.key_source
+    }
+
+    /// The same client sending `key`, given later by the application.
+    pub(crate) fn with_replaced_key(&self, key: ApiKey) -> Client {
+        Client {
+            api_key: Some(key).filter(|k| !k.expose().is_empty()),
+            key_source: "given with Handle::set_api_key",
+            ..self.clone()
+        }
+    }
+
+    /// `text` with the API key replaced by its masked form: for anything that quotes a server,
+    /// which may echo the key back.
+    fn redact(&self, text: String) -> String {
+        match &self.api_key {
+            Some(key) if !key.expose().is_empty() && text.contains(key.expose()) => {
+                text.replace(key.expose(), &key.masked())
+            }
+            _ => text,
+        }
     }
 
     /// The per-request timeout.
@@ -167,7 +194,9 @@ impl Client {
             .session_id
             .as_deref()
             .ok_or("missing field `session_id`".to_owned())
-            .and_then(|id| Uuid::parse_str(id).map_err(|e| format!("`{id}` is not a UUID: {e}")))
+            .and_then(|id| {
+                Uuid::parse_str(id).map_err(|e| self.redact(format!("`{id}` is not a UUID: {e}")))
+            })
             .map_err(|reason| Error::Decode {
                 method: method_name(&method),
                 path,
@@ -189,8 +218,8 @@ impl Client {
         serde_path_to_error::deserialize(deserializer).map_err(|e| Error::Decode {
             method: method_name(&method),
             path,
-            json_path: e.path().to_string(),
-            reason: e.into_inner().to_string(),
+            json_path: self.redact(e.path().to_string()),
+            reason: self.redact(e.into_inner().to_string()),
         })
     }
 
@@ -264,8 +293,8 @@ impl Client {
             method: name,
             path,
             status: status.as_u16(),
-            message,
-            error_code,
+            message: self.redact(message),
+            error_code: error_code.map(|code| self.redact(code)),
             retry_after,
         })
     }

@@ -153,6 +153,15 @@ impl HoneyHiveLayer {
         }
     }
 
+    /// Counts values cut to fit the size policy.
+    pub(crate) fn count_truncated(&self, n: u32) {
+        if n > 0
+            && let Some(producer) = &self.producer
+        {
+            producer.count_truncated(n);
+        }
+    }
+
     /// The closure runner, once the layer is part of a subscriber.
     pub(crate) fn span_access(&self) -> Option<WithSpanFn> {
         self.with_span

@@ -192,6 +192,7 @@ pub mod emulator;
 mod error;
 pub mod fields;
 pub mod layer;
+pub mod limits;
 mod mapping;
 mod pipeline;
 mod recorded;
@@ -205,7 +206,7 @@ pub use client::Client;
 pub use config::ApiKey;
 pub use error::Error;
 pub use layer::{HoneyHiveLayer, SessionRoots};
-pub use pipeline::{Dropped, FlushError, Guard, Handle, Report, Stats};
+pub use pipeline::{Dropped, FlushError, Guard, Handle, Outcomes, Report, Stats};
 pub use span_ext::{Enrichment, HoneyHiveSpanExt};
 
 /// The README's examples, compiled and run as doctests.

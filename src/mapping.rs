@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::layer::bounded;
-use crate::recorded::{Bucket, FieldValue, FinishedSpan, Recorded, SessionSeed};
+use crate::recorded::{Bucket, Children, FieldValue, FinishedSpan, Recorded, SessionSeed};
 use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
 
 /// The settings mapping depends on.
@@ -183,7 +183,7 @@ impl Mapper {
         &self,
         span: &FinishedSpan,
         parent: Uuid,
-        children: Vec<Uuid>,
+        children: &Children,
         truncated: &mut u32,
     ) -> Event {
         let mut buckets = self.buckets(&span.recorded, &[], truncated);
@@ -191,12 +191,13 @@ impl Mapper {
         if let Some(raw) = invalid {
             buckets.put(Bucket::Metadata, "honeyhive.invalid_event_type", raw.into());
         }
+        let children = children_ids(children, &mut buckets, truncated);
         let (start, end, duration) = times(span);
         let mut event = Event::new(event_type);
         event.event_id = Some(span.event_id);
         event.session_id = Some(span.session.id);
         event.parent_id = Some(parent);
-        event.children_ids = (!children.is_empty()).then_some(children);
+        event.children_ids = children;
         event.event_name = Some(Mapper::event_name(span));
         event.source = Some(self.source.clone());
         event.start_time = Some(start);
@@ -254,10 +255,11 @@ impl Mapper {
     pub(crate) fn session_end(
         &self,
         root: &FinishedSpan,
-        children: Vec<Uuid>,
+        children: &Children,
         truncated: &mut u32,
     ) -> SessionEnd {
         let mut buckets = self.buckets(&root.recorded, &root.session_json, truncated);
+        let children = children_ids(children, &mut buckets, truncated);
         if let Some(error) = root.recorded.error() {
             let error = bounded(&error, self.max_field_bytes, truncated);
             buckets.put(Bucket::Metadata, "error", error.into());
@@ -273,7 +275,6 @@ impl Mapper {
             .event_name
             .clone()
             .or_else(|| root.recorded.otel_name.clone());
-        let children = (!children.is_empty()).then_some(children);
         let inputs = buckets.take(Bucket::Inputs);
         let metadata = self.session_metadata(&mut buckets);
         let update = UpdateEvent {
@@ -349,6 +350,24 @@ fn late_inputs(
         }
         _ => metadata,
     }
+}
+
+/// The `children_ids` to send: `None` for none. Children past [`Children::MAX`] are left out,
+/// counted as a truncation and under `metadata["honeyhive.children_ids_omitted"]`.
+fn children_ids(
+    children: &Children,
+    buckets: &mut Buckets,
+    truncated: &mut u32,
+) -> Option<Vec<Uuid>> {
+    if children.omitted > 0 {
+        *truncated = truncated.saturating_add(1);
+        buckets.put(
+            Bucket::Metadata,
+            "honeyhive.children_ids_omitted",
+            children.omitted.into(),
+        );
+    }
+    (!children.ids.is_empty()).then(|| children.ids.clone())
 }
 
 trait IntoSome: Sized {

@@ -176,6 +176,29 @@ pub(crate) enum Role {
     Event { parent: Uuid },
 }
 
+/// The child event ids an event or a session lists in `children_ids`: at most
+/// [`Children::MAX`]; past that they are only counted (every event names its parent with
+/// `parent_id`, which is what links it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Children {
+    pub(crate) ids: Vec<Uuid>,
+    /// Children past the limit, left out of the list.
+    pub(crate) omitted: u32,
+}
+
+impl Children {
+    /// The longest `children_ids` list sent.
+    pub(crate) const MAX: usize = 1000;
+
+    pub(crate) fn push(&mut self, id: Uuid) {
+        if self.ids.len() < Children::MAX {
+            self.ids.push(id);
+        } else {
+            self.omitted = self.omitted.saturating_add(1);
+        }
+    }
+}
+
 /// A span that closed, as it travels from the application thread to the worker.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FinishedSpan {

@@ -6,13 +6,15 @@ use serde_json::Value;
 
 use crate::HoneyHiveLayer;
 use crate::layer::Target;
+use crate::limits;
 use crate::recorded::Bucket;
 
 /// Values to merge into an event or a session: each object is merged key by key into the one
 /// already there (a later value for the same key wins), and `error` sets the error.
 ///
 /// A value that is not a JSON object is kept under the key `"value"`, since HoneyHive's
-/// `inputs`, `outputs`, … are objects.
+/// `inputs`, `outputs`, … are objects. Values nested deeper than [`limits::MAX_DEPTH`] levels
+/// are cut there (see [`limits`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct Enrichment {
@@ -174,9 +176,14 @@ fn apply(span: &tracing::Span, target: Target, enrichment: Enrichment) {
             return;
         };
         with_span(dispatch, id, target, &mut |data| {
-            let Some(Enrichment { values, error }) = enrichment.take() else {
+            let Some(Enrichment { mut values, error }) = enrichment.take() else {
                 return;
             };
+            let cut: u32 = values
+                .iter_mut()
+                .map(|(_, value)| limits::bound_depth(value, limits::MAX_DEPTH))
+                .sum();
+            layer.count_truncated(cut);
             match target {
                 Target::Span => {
                     data.recorded.json.extend(values);

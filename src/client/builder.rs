@@ -89,10 +89,14 @@ impl ClientBuilder {
         let url = config::env_or(self.api_url, env, "HH_API_URL")
             .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
         let base = config::parse_base_url(&url, self.allow_insecure_http)?;
-        let api_key = self
-            .api_key
-            .or_else(|| config::env_or(None, env, "HH_API_KEY").map(ApiKey::new))
-            .filter(|key| !key.expose().is_empty());
+        let (api_key, key_source) = match self.api_key {
+            Some(key) => (Some(key), "given with with_api_key"),
+            None => (
+                config::env_or(None, env, "HH_API_KEY").map(ApiKey::new),
+                "from HH_API_KEY",
+            ),
+        };
+        let api_key = api_key.filter(|key| !key.expose().is_empty());
         match &api_key {
             Some(key) if HeaderValue::try_from(key.expose()).is_err() => {
                 return Err(Error::config(
@@ -128,6 +132,7 @@ impl ClientBuilder {
             http,
             base,
             api_key,
+            key_source,
             timeout,
             client_headers: !self.without_client_headers,
         })

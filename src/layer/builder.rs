@@ -15,8 +15,10 @@ const DEFAULT_SOURCE: &str = "dev";
 const DEFAULT_BATCH_SIZE: usize = 100;
 /// Default longest time an event waits before it is sent.
 const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// Default number of finished spans the queue holds.
-const DEFAULT_QUEUE_CAPACITY: usize = 8192;
+/// Default number of finished spans held at once, queued or being sent.
+const DEFAULT_QUEUE_CAPACITY: usize = 16_384;
+/// Default time between two tries of an API key the server refused.
+const DEFAULT_AUTH_RETRY_INTERVAL: Duration = Duration::from_secs(60);
 /// Default time the guard's drop waits for delivery.
 const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default longest text kept from one field value.
@@ -45,13 +47,14 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | flush interval | [`with_flush_interval`](Self::with_flush_interval) | `HH_FLUSH_INTERVAL` (seconds) | 1 s |
 /// | diagnostics at start | [`with_verbose`](Self::with_verbose) | `HH_VERBOSE` | off |
 /// | send nothing | [`with_disabled`](Self::with_disabled) | `HH_DISABLE_TRACING` | off |
-/// | queue capacity | [`with_queue_capacity`](Self::with_queue_capacity) | | 8192 spans |
+/// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 16 384 spans |
 /// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
 /// | session roots | [`with_session_roots`](Self::with_session_roots) | | every root span |
 /// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
 /// | requests in flight | [`with_max_concurrent_requests`](Self::with_max_concurrent_requests) | | 8 |
 /// | retry budget | [`with_max_retry_time`](Self::with_max_retry_time) | | 120 s |
+/// | refused key tried again | [`with_auth_retry_interval`](Self::with_auth_retry_interval) | | 60 s |
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct Builder {
@@ -71,6 +74,7 @@ pub struct Builder {
     max_events_per_span: Option<usize>,
     max_concurrent_requests: Option<usize>,
     max_retry_time: Option<Duration>,
+    auth_retry_interval: Option<Duration>,
 }
 
 impl Builder {
@@ -155,9 +159,10 @@ impl Builder {
         self
     }
 
-    /// Finished spans the queue holds. The exporter holds as many more while it sends, so that
-    /// at most about twice this many are in memory; when both are full, further spans are
-    /// dropped and counted ([`Dropped::queue_full`](crate::Dropped::queue_full)). Default: 8192.
+    /// The most finished spans held at once: queued, or taken by the exporter and not yet
+    /// delivered or given up on. The bound is exact: a span that closes while this many are held
+    /// is dropped and counted ([`Dropped::queue_full`](crate::Dropped::queue_full)), and no span
+    /// is dropped below it. Default: 16 384.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = Some(capacity);
         self
@@ -199,6 +204,16 @@ impl Builder {
     /// How long a failing request is retried before its events are given up on. Default: 120 s.
     pub fn with_max_retry_time(mut self, time: Duration) -> Self {
         self.max_retry_time = Some(time);
+        self
+    }
+
+    /// After HoneyHive refuses the API key (401 or 403), the exporter sends nothing — it drops
+    /// spans and counts them ([`Dropped::unauthorized`](crate::Dropped::unauthorized)) — except
+    /// one probe request this often; sending resumes when a probe is accepted, or at once when
+    /// the key is replaced with [`Handle::set_api_key`](crate::Handle::set_api_key).
+    /// Default: 60 s.
+    pub fn with_auth_retry_interval(mut self, interval: Duration) -> Self {
+        self.auth_retry_interval = Some(interval);
         self
     }
 
@@ -313,14 +328,16 @@ impl Builder {
                 batch_size,
                 flush_interval,
                 max_in_flight,
-                backlog: queue_capacity,
                 mapper,
             },
             retry: RetryPolicy {
                 max_elapsed: self.max_retry_time.unwrap_or(DEFAULT_MAX_RETRY_TIME),
                 ..RetryPolicy::default()
             },
-            queue_capacity,
+            capacity: queue_capacity,
+            auth_retry_interval: self
+                .auth_retry_interval
+                .unwrap_or(DEFAULT_AUTH_RETRY_INTERVAL),
             shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             announce,
         };

@@ -54,7 +54,7 @@ fn span(
 fn times_are_integer_milliseconds_and_the_duration_keeps_microseconds() {
     let session = seed(Fields::default());
     let span = span(Role::Event { parent: session.id }, session.clone(), vec![]);
-    let event = mapper().event(&span, session.id, vec![], &mut 0);
+    let event = mapper().event(&span, session.id, &Children::default(), &mut 0);
     assert_eq!(event.start_time, Some(1_700_000_000_000));
     assert_eq!(event.end_time, Some(1_700_000_000_012));
     assert_eq!(event.duration, Some(12.346));
@@ -78,7 +78,7 @@ fn non_finite_floats_become_strings_and_serialise_to_valid_json() {
             ("metrics.c", FieldValue::F64(1.5)),
         ],
     );
-    let event = mapper().event(&span, session.id, vec![], &mut 0);
+    let event = mapper().event(&span, session.id, &Children::default(), &mut 0);
     let text = serde_json::to_string(&event).unwrap();
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["metrics"], json!({"a": "NaN", "b": "-inf", "c": 1.5}));
@@ -96,7 +96,7 @@ fn a_bare_bucket_field_is_merged_and_a_structured_value_is_cut_to_the_bound() {
         .json
         .push((Bucket::Inputs, json!({"doc": "z".repeat(500), "n": 1})));
     let mut truncated = 0;
-    let event = mapper().event(&span, session.id, vec![], &mut truncated);
+    let event = mapper().event(&span, session.id, &Children::default(), &mut truncated);
     assert_eq!(
         event.outputs,
         Some(json!({"value": "plain"}).as_object().unwrap().clone())
@@ -117,7 +117,7 @@ fn a_session_with_metrics_needs_an_update_after_its_create() {
         session.clone(),
         vec![("outputs.answer", FieldValue::Str("ok".into()))],
     );
-    let end = mapper().session_end(&root, vec![], &mut 0);
+    let end = mapper().session_end(&root, &Children::default(), &mut 0);
     assert!(!end.update_after_create);
     assert_eq!(end.create.end_time, Some(end.end_ms));
     assert_eq!(end.create.session_name.as_deref(), Some("session"));
@@ -128,7 +128,7 @@ fn a_session_with_metrics_needs_an_update_after_its_create() {
         session.clone(),
         vec![("metrics.turns", FieldValue::I64(3))],
     );
-    let end = mapper().session_end(&root, vec![], &mut 0);
+    let end = mapper().session_end(&root, &Children::default(), &mut 0);
     assert!(end.update_after_create);
     assert_eq!(
         end.update.metrics,
@@ -144,7 +144,7 @@ fn inputs_recorded_after_an_early_create_are_kept_in_the_update_metadata() {
         session.clone(),
         vec![("inputs.q", FieldValue::Str("first".into()))],
     );
-    let end = mapper().session_end(&unchanged, vec![], &mut 0);
+    let end = mapper().session_end(&unchanged, &Children::default(), &mut 0);
     assert_eq!(end.update.metadata, None);
     let later = span(
         Role::Session,
@@ -154,7 +154,7 @@ fn inputs_recorded_after_an_early_create_are_kept_in_the_update_metadata() {
             ("inputs.extra", FieldValue::Bool(true)),
         ],
     );
-    let end = mapper().session_end(&later, vec![], &mut 0);
+    let end = mapper().session_end(&later, &Children::default(), &mut 0);
     let metadata = end.update.metadata.unwrap();
     assert_eq!(metadata["inputs"], json!({"q": "first", "extra": true}));
     assert_eq!(
@@ -174,7 +174,9 @@ fn the_project_is_recorded_in_session_metadata_only() {
     assert_eq!(start.metadata.unwrap()["project"], json!("support-bot"));
     let child = span(Role::Event { parent: session.id }, session.clone(), vec![]);
     assert_eq!(
-        mapper.event(&child, session.id, vec![], &mut 0).metadata,
+        mapper
+            .event(&child, session.id, &Children::default(), &mut 0)
+            .metadata,
         None
     );
 }

@@ -2,6 +2,10 @@
 //! `tracing_honeyhive`, sent to the subscriber the layer is part of (so they reach the
 //! application's own log output) and rate-limited by kind. They are emitted on the exporter
 //! thread, which the layer ignores: they never become HoneyHive events.
+//!
+//! A message of a kind given less than ten seconds after the last one is held back, but not
+//! lost: the count and the last such message are summarised once the interval has passed (the
+//! worker checks on every tick), and at the latest at shutdown.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -9,8 +13,7 @@ use std::time::{Duration, Instant};
 
 use tracing::dispatcher::WeakDispatch;
 
-/// The shortest time between two messages of one kind; the ones in between are counted and the
-/// count is given with the next.
+/// The shortest time between two messages of one kind.
 const INTERVAL: Duration = Duration::from_secs(10);
 
 /// How serious a message is.
@@ -28,6 +31,8 @@ pub(crate) struct Diagnostics {
 #[derive(Debug, Default)]
 struct State {
     dispatch: Option<WeakDispatch>,
+    /// A line to give once the subscriber is known (`with_verbose`).
+    announce: Option<String>,
     kinds: HashMap<&'static str, Seen>,
 }
 
@@ -35,6 +40,8 @@ struct State {
 struct Seen {
     last: Instant,
     suppressed: u64,
+    /// The last message held back, and its severity.
+    held: Option<(Severity, String)>,
 }
 
 impl Diagnostics {
@@ -42,12 +49,34 @@ impl Diagnostics {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Messages go to this subscriber from now on (else to the thread's default one).
+    /// Messages go to this subscriber from now on (else to the thread's default one); a start
+    /// line waiting for it is given now.
     pub(crate) fn set_dispatch(&self, dispatch: WeakDispatch) {
-        self.lock().dispatch = Some(dispatch);
+        let announce = {
+            let mut state = self.lock();
+            state.dispatch = Some(dispatch);
+            state.announce.take()
+        };
+        if let Some(line) = announce {
+            self.emit(Severity::Info, "start", || line);
+        }
     }
 
-    /// A warning of `kind`, unless one of that kind was given less than ten seconds ago.
+    /// A line to give once, as soon as the subscriber the layer is part of is known (or at
+    /// shutdown, if it never is).
+    pub(crate) fn announce(&self, line: String) {
+        let ready = {
+            let mut state = self.lock();
+            if state.dispatch.is_none() {
+                state.announce = Some(line);
+                return;
+            }
+            line
+        };
+        self.emit(Severity::Info, "start", || ready);
+    }
+
+    /// A warning of `kind`, held back if one of that kind was given less than ten seconds ago.
     pub(crate) fn warn(&self, kind: &'static str, message: impl FnOnce() -> String) {
         self.emit(Severity::Warn, kind, message);
     }
@@ -59,50 +88,92 @@ impl Diagnostics {
 
     fn emit(&self, severity: Severity, kind: &'static str, message: impl FnOnce() -> String) {
         let now = Instant::now();
-        let (dispatch, suppressed) = {
+        let dispatch = {
             let mut state = self.lock();
-            let suppressed = match state.kinds.get_mut(kind) {
+            match state.kinds.get_mut(kind) {
                 Some(seen) if now.duration_since(seen.last) < INTERVAL => {
                     seen.suppressed += 1;
+                    seen.held = Some((severity, message()));
                     return;
                 }
                 Some(seen) => {
+                    // What was held back since the last message is summarised first.
+                    let summary = summary(seen);
                     seen.last = now;
-                    std::mem::take(&mut seen.suppressed)
+                    let dispatch = state.dispatch.as_ref().and_then(WeakDispatch::upgrade);
+                    drop(state);
+                    if let Some((severity, text)) = summary {
+                        send(dispatch.as_ref(), severity, kind, &text);
+                    }
+                    dispatch
                 }
                 None => {
                     let seen = Seen {
                         last: now,
                         suppressed: 0,
+                        held: None,
                     };
                     state.kinds.insert(kind, seen);
-                    0
+                    state.dispatch.as_ref().and_then(WeakDispatch::upgrade)
                 }
-            };
-            (
-                state.dispatch.as_ref().and_then(WeakDispatch::upgrade),
-                suppressed,
-            )
+            }
         };
-        let mut text = message();
-        if suppressed > 0 {
-            text.push_str(&format!(" ({suppressed} similar message(s) suppressed)"));
-        }
-        let send = || match severity {
-            Severity::Warn => tracing::warn!(target: "tracing_honeyhive", kind, "{text}"),
-            Severity::Info => tracing::info!(target: "tracing_honeyhive", kind, "{text}"),
+        send(dispatch.as_ref(), severity, kind, &message());
+    }
+
+    /// Summarises what was held back: for kinds whose interval has passed, or for every kind
+    /// when `all` (at shutdown). Gives a start line still waiting when `all`.
+    pub(crate) fn summarise(&self, all: bool) {
+        let now = Instant::now();
+        let (dispatch, summaries, announce) = {
+            let mut state = self.lock();
+            let summaries: Vec<(&'static str, Severity, String)> = state
+                .kinds
+                .iter_mut()
+                .filter(|(_, seen)| all || now.duration_since(seen.last) >= INTERVAL)
+                .filter_map(|(kind, seen)| {
+                    let (severity, text) = summary(seen)?;
+                    seen.last = now;
+                    Some((*kind, severity, text))
+                })
+                .collect();
+            let announce = if all { state.announce.take() } else { None };
+            let dispatch = state.dispatch.as_ref().and_then(WeakDispatch::upgrade);
+            (dispatch, summaries, announce)
         };
-        match dispatch {
-            Some(dispatch) => tracing::dispatcher::with_default(&dispatch, send),
-            None => send(),
+        if let Some(line) = announce {
+            send(dispatch.as_ref(), Severity::Info, "start", &line);
         }
+        for (kind, severity, text) in summaries {
+            send(dispatch.as_ref(), severity, kind, &text);
+        }
+    }
+}
+
+/// The summary of what `seen` held back, if anything, which is then forgotten.
+fn summary(seen: &mut Seen) -> Option<(Severity, String)> {
+    let count = std::mem::take(&mut seen.suppressed);
+    let (severity, last) = seen.held.take()?;
+    Some((
+        severity,
+        format!("{count} more similar message(s) held back; the last: {last}"),
+    ))
+}
+
+fn send(dispatch: Option<&tracing::Dispatch>, severity: Severity, kind: &str, text: &str) {
+    let log = || match severity {
+        Severity::Warn => tracing::warn!(target: "tracing_honeyhive", kind, "{text}"),
+        Severity::Info => tracing::info!(target: "tracing_honeyhive", kind, "{text}"),
+    };
+    match dispatch {
+        Some(dispatch) => tracing::dispatcher::with_default(dispatch, log),
+        None => log(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use tracing::Subscriber;
     use tracing_subscriber::Layer;
@@ -111,9 +182,15 @@ mod tests {
     use super::*;
 
     #[derive(Clone, Default)]
-    struct Count(Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>);
+    struct Texts(Arc<Mutex<Vec<String>>>);
 
-    impl<S: Subscriber> Layer<S> for Count {
+    impl Texts {
+        fn all(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    impl<S: Subscriber> Layer<S> for Texts {
         fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
             struct Text<'a>(&'a mut String);
             impl tracing::field::Visit for Text<'_> {
@@ -125,31 +202,81 @@ mod tests {
             }
             let mut text = String::new();
             event.record(&mut Text(&mut text));
-            self.1.lock().unwrap().push(text);
-            self.0.fetch_add(1, Ordering::SeqCst);
+            self.0.lock().unwrap().push(text);
         }
     }
 
-    #[test]
-    fn messages_of_one_kind_are_rate_limited_and_the_rest_counted() {
-        let count = Count::default();
-        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(count.clone()));
+    fn set_up() -> (Diagnostics, Texts, tracing::Dispatch) {
+        let texts = Texts::default();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(texts.clone()));
         let diagnostics = Diagnostics::default();
         diagnostics.set_dispatch(dispatch.downgrade());
-        for _ in 0..5 {
-            diagnostics.warn("refused", || "batch refused".into());
+        (diagnostics, texts, dispatch)
+    }
+
+    /// Pretends the interval of `kind` has passed.
+    fn age(diagnostics: &Diagnostics, kind: &str) {
+        let mut state = diagnostics.lock();
+        let seen = state.kinds.get_mut(kind).unwrap();
+        seen.last = Instant::now().checked_sub(INTERVAL).unwrap_or(seen.last);
+    }
+
+    #[test]
+    fn messages_held_back_are_summarised_with_their_count_and_the_last_one() {
+        let (diagnostics, texts, _dispatch) = set_up();
+        for i in 0..5 {
+            diagnostics.warn("refused", || format!("event {i} refused"));
         }
         diagnostics.warn("other", || "something else".into());
-        assert_eq!(count.0.load(Ordering::SeqCst), 2);
-        // Pretend the interval passed: the next message says how many were held back.
-        {
-            let mut state = diagnostics.lock();
-            let seen = state.kinds.get_mut("refused").unwrap();
-            seen.last = Instant::now().checked_sub(INTERVAL).unwrap_or(seen.last);
-        }
-        diagnostics.warn("refused", || "batch refused".into());
-        let texts = count.1.lock().unwrap().clone();
-        assert_eq!(texts.len(), 3);
-        assert_eq!(texts[2], "batch refused (4 similar message(s) suppressed)");
+        assert_eq!(texts.all(), ["event 0 refused", "something else"]);
+        diagnostics.summarise(false);
+        assert_eq!(texts.all().len(), 2, "not before the interval has passed");
+        age(&diagnostics, "refused");
+        diagnostics.summarise(false);
+        assert_eq!(
+            texts.all()[2],
+            "4 more similar message(s) held back; the last: event 4 refused"
+        );
+        diagnostics.summarise(true);
+        assert_eq!(texts.all().len(), 3, "nothing more was held back");
+    }
+
+    #[test]
+    fn at_shutdown_everything_held_back_is_summarised() {
+        let (diagnostics, texts, _dispatch) = set_up();
+        diagnostics.warn("refused", || "first".into());
+        diagnostics.warn("refused", || "second".into());
+        diagnostics.summarise(true);
+        assert_eq!(
+            texts.all(),
+            [
+                "first",
+                "1 more similar message(s) held back; the last: second"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_next_message_after_the_interval_follows_the_summary() {
+        let (diagnostics, texts, _dispatch) = set_up();
+        diagnostics.warn("refused", || "a".into());
+        diagnostics.warn("refused", || "b".into());
+        age(&diagnostics, "refused");
+        diagnostics.warn("refused", || "c".into());
+        assert_eq!(
+            texts.all(),
+            ["a", "1 more similar message(s) held back; the last: b", "c"]
+        );
+    }
+
+    #[test]
+    fn a_start_line_waits_for_the_subscriber() {
+        let texts = Texts::default();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(texts.clone()));
+        let diagnostics = Diagnostics::default();
+        diagnostics.announce("sending to somewhere".into());
+        assert!(texts.all().is_empty());
+        diagnostics.set_dispatch(dispatch.downgrade());
+        assert_eq!(texts.all(), ["sending to somewhere"]);
     }
 }

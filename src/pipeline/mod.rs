@@ -2,14 +2,21 @@
 //! blocking, the counters, and the [`Guard`] that flushes and shuts the exporter down.
 //!
 //! ```text
-//! app threads ── try_send ──▶ crossbeam queue ──▶ queue thread ──▶ exporter thread (tokio)
-//!   (layer)       full: drop       (bounded)                         sessions, batches, HTTP
-//!                 and count
-//! Guard / Handle ── control (flush, shutdown) ──────────────────────▶ exporter thread
+//! app threads ── try_send ──▶ crossbeam queue ◀── polled ── exporter thread (tokio)
+//!   (layer)       held ≥ capacity:                          sessions, batches, HTTP
+//!                 drop and count
+//! Guard / Handle ── control (flush, shutdown, key) ──────▶ exporter thread
 //! ```
+//!
+//! The bound is exact: a span is admitted only while fewer than `capacity` spans are held —
+//! queued, or taken by the exporter and not yet settled — so the queue never refuses an admitted
+//! span, and what the documentation promises is what holds. The application thread never wakes
+//! the exporter: the exporter takes spans off the queue on its own timer (sooner while spans keep
+//! coming), and at once when asked to flush. No receiver ever parks on the queue, so a send never
+//! takes the queue's lock.
 
 mod diagnostics;
-mod queue;
+mod gate;
 mod retry;
 mod sender;
 mod session;
@@ -18,19 +25,21 @@ mod worker;
 
 use std::cell::Cell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{RecvTimeoutError, TrySendError};
+use crossbeam_channel::RecvTimeoutError;
 use tokio::sync::mpsc;
 use tracing::Dispatch;
 use tracing::dispatcher::WeakDispatch;
 
 use crate::client::Client;
+use crate::config::ApiKey;
 use crate::recorded::FinishedSpan;
 pub(crate) use retry::RetryPolicy;
 use stats::{Counters, add};
-pub use stats::{Dropped, FlushError, Report, Stats};
+pub use stats::{Dropped, FlushError, Outcomes, Report, Stats};
 pub(crate) use worker::Config as WorkerConfig;
 
 /// Extra wait, past a flush deadline, for the exporter's answer.
@@ -68,28 +77,110 @@ pub(crate) enum Control {
     Register(WeakDispatch),
     Flush(Request),
     Shutdown(Request),
+    /// Send with this key from now on (and try again after a refused one).
+    SetApiKey(ApiKey),
+}
+
+/// What the application threads and the exporter share about the queue: counters, the number of
+/// spans held, and whether the exporter has stopped.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) counters: Counters,
+    /// Spans admitted and not yet settled.
+    held: AtomicUsize,
+    capacity: usize,
+    /// The exporter has stopped taking spans.
+    closed: AtomicBool,
+}
+
+impl Shared {
+    fn new(capacity: usize) -> Self {
+        Shared {
+            counters: Counters::default(),
+            held: AtomicUsize::new(0),
+            capacity,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// `n` spans held are settled: room for as many more.
+    pub(crate) fn release(&self, n: usize) {
+        self.held.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// Stops admitting spans (from the exporter, when it stops), then takes what is left in the
+    /// queue: dropped at shutdown, and counted. Returns how many, as (sessions, events).
+    pub(crate) fn close(
+        &self,
+        queue: &crossbeam_channel::Receiver<Box<FinishedSpan>>,
+    ) -> (u64, u64) {
+        self.closed.store(true, Ordering::Relaxed);
+        // Pairs with the fence in `Producer::send`: a span sent concurrently is either seen here
+        // or its sender sees `closed` and takes it out itself.
+        fence(Ordering::SeqCst);
+        self.drain(queue)
+    }
+
+    fn drain(&self, queue: &crossbeam_channel::Receiver<Box<FinishedSpan>>) -> (u64, u64) {
+        let (mut sessions, mut events) = (0, 0);
+        while let Ok(span) = queue.try_recv() {
+            match worker::Kind::of(&span) {
+                worker::Kind::Session => sessions += 1,
+                worker::Kind::Event => events += 1,
+            }
+        }
+        let n = sessions + events;
+        if n > 0 {
+            add(&self.counters.dropped_shutdown, n);
+            self.release(n as usize);
+        }
+        (sessions, events)
+    }
 }
 
 /// The layer's end of the pipeline.
 #[derive(Debug, Clone)]
 pub(crate) struct Producer {
     spans: crossbeam_channel::Sender<Box<FinishedSpan>>,
+    /// The queue's other end, to take back spans sent after the exporter stopped.
+    leftover: crossbeam_channel::Receiver<Box<FinishedSpan>>,
     control: mpsc::UnboundedSender<Control>,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
 }
 
 impl Producer {
-    /// Queues a finished span without blocking; a full queue drops it and counts.
+    /// Queues a finished span without blocking: when `capacity` spans are already held it is
+    /// dropped and counted.
     pub(crate) fn send(&self, span: Box<FinishedSpan>) {
+        let shared = &*self.shared;
+        if shared.closed.load(Ordering::Relaxed) {
+            add(&shared.counters.dropped_after_shutdown, 1);
+            return;
+        }
+        if shared.held.fetch_add(1, Ordering::AcqRel) >= shared.capacity {
+            shared.release(1);
+            add(&shared.counters.dropped_queue_full, 1);
+            return;
+        }
+        // The queue holds `capacity` spans and at most `capacity` are held: it has room, and it
+        // stays connected while this producer lives.
         match self.spans.try_send(span) {
-            Ok(()) => add(&self.counters.spans_queued, 1),
-            Err(TrySendError::Full(_)) => add(&self.counters.dropped_queue_full, 1),
-            Err(TrySendError::Disconnected(_)) => add(&self.counters.dropped_shutdown, 1),
+            Ok(()) => add(&shared.counters.spans_queued, 1),
+            Err(_) => {
+                shared.release(1);
+                add(&shared.counters.dropped_queue_full, 1);
+                return;
+            }
+        }
+        fence(Ordering::SeqCst);
+        if shared.closed.load(Ordering::Relaxed) {
+            // The exporter stopped while this span was sent: whoever takes it counts it.
+            shared.drain(&self.leftover);
         }
     }
 
     pub(crate) fn count_truncated(&self, n: u32) {
-        add(&self.counters.fields_truncated, u64::from(n));
+        add(&self.shared.counters.fields_truncated, u64::from(n));
     }
 
     pub(crate) fn register(&self, dispatch: &Dispatch) {
@@ -102,13 +193,13 @@ impl Producer {
 #[derive(Debug, Clone)]
 pub struct Handle {
     control: mpsc::UnboundedSender<Control>,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
 }
 
 impl Handle {
     /// The counters now.
     pub fn stats(&self) -> Stats {
-        self.counters.snapshot()
+        self.shared.counters.snapshot()
     }
 
     /// Sends everything queued before this call — sessions still open are created and their
@@ -130,18 +221,19 @@ impl Handle {
                 report: Box::new(report),
             }),
             Err(RecvTimeoutError::Disconnected) => Err(FlushError::ShutDown),
-            Err(RecvTimeoutError::Timeout) => {
-                let stats = self.stats();
-                Err(FlushError::Timeout {
-                    timeout,
-                    report: Box::new(Report {
-                        undelivered: stats.pending(),
-                        stats,
-                        ..Report::default()
-                    }),
-                })
-            }
+            Err(RecvTimeoutError::Timeout) => Err(FlushError::Timeout {
+                timeout,
+                report: Box::new(Report::estimate(self.stats())),
+            }),
         }
+    }
+
+    /// Sends with `key` from now on, for instance after HoneyHive refused the previous one: the
+    /// exporter stops sending after a `401` or `403` (it drops spans and counts them in
+    /// [`Dropped::unauthorized`]) until a probe is accepted or the key is replaced here. Requests
+    /// already in flight finish with the old key.
+    pub fn set_api_key(&self, key: impl Into<String>) {
+        let _ = self.control.send(Control::SetApiKey(ApiKey::new(key)));
     }
 
     fn request(&self, timeout: Duration, reply: crossbeam_channel::Sender<Report>) -> Request {
@@ -173,7 +265,7 @@ impl Guard {
         Guard {
             handle: Handle {
                 control,
-                counters: Arc::default(),
+                shared: Arc::new(Shared::new(0)),
             },
             thread: None,
             shutdown_timeout: Duration::ZERO,
@@ -190,14 +282,15 @@ impl Guard {
         self.handle.flush(timeout)
     }
 
-    /// A handle to flush and read counters from elsewhere.
+    /// A handle to flush, read counters and replace the key from elsewhere.
     pub fn handle(&self) -> Handle {
         self.handle.clone()
     }
 
     /// Sends everything queued, waits at most `timeout`, and stops the exporter. What is still
-    /// undelivered at the deadline is dropped and counted ([`Dropped::shutdown`]); spans that
-    /// close afterwards are dropped too. Blocks the calling thread, and is safe inside an async
+    /// undelivered at the deadline is dropped and counted ([`Dropped::shutdown`], and
+    /// [`Report::undelivered`]); spans that close afterwards are dropped too
+    /// ([`Dropped::after_shutdown`]). Blocks the calling thread, and is safe inside an async
     /// runtime: the exporter has its own.
     pub fn shutdown(mut self, timeout: Duration) -> Report {
         self.stop(timeout)
@@ -232,14 +325,7 @@ impl Guard {
                 report.stats = self.stats();
                 report
             }
-            Err(_) => {
-                let stats = self.stats();
-                Report {
-                    undelivered: stats.pending(),
-                    stats,
-                    ..Report::default()
-                }
-            }
+            Err(_) => Report::estimate(self.stats()),
         }
     }
 }
@@ -257,64 +343,57 @@ pub(crate) struct Setup {
     pub(crate) client: Client,
     pub(crate) worker: WorkerConfig,
     pub(crate) retry: RetryPolicy,
-    pub(crate) queue_capacity: usize,
+    /// Most spans held at once, queued or in the exporter.
+    pub(crate) capacity: usize,
+    /// How often a refused key is tried again.
+    pub(crate) auth_retry_interval: Duration,
     pub(crate) shutdown_timeout: Duration,
     /// A line for the user's log when the exporter starts (`HH_VERBOSE`).
     pub(crate) announce: Option<String>,
 }
 
-/// Starts the queue thread and the exporter thread.
+/// Starts the exporter thread.
 pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
-    let counters = Arc::new(Counters::default());
+    let shared = Arc::new(Shared::new(setup.capacity));
     let diagnostics = Arc::new(diagnostics::Diagnostics::default());
-    let (spans, queue) = crossbeam_channel::bounded(setup.queue_capacity);
+    let (spans, queue) = crossbeam_channel::bounded(setup.capacity);
     let (control, control_rx) = mpsc::unbounded_channel();
-    let (inbound, inbound_rx) = mpsc::channel(1);
-    let chunk = queue::chunk_size(setup.queue_capacity);
-    let (stop_queue, queue_stopped) = crossbeam_channel::bounded::<()>(0);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .on_thread_start(mark_internal_thread)
         .build()?;
-    let queue_counters = Arc::clone(&counters);
-    let queue_thread = std::thread::Builder::new()
-        .name("honeyhive-queue".into())
-        .spawn(move || {
-            mark_internal_thread();
-            queue::forward(queue, queue_stopped, inbound, chunk, &queue_counters);
-        })?;
     let sender = sender::Sender {
         client: setup.client,
         retry: setup.retry,
-        counters: Arc::clone(&counters),
+        shared: Arc::clone(&shared),
         diagnostics: Arc::clone(&diagnostics),
+        gate: Arc::new(gate::Gate::new(setup.auth_retry_interval)),
     };
     let worker = worker::Worker::new(
         setup.worker,
         sender,
-        Arc::clone(&counters),
+        Arc::clone(&shared),
         Arc::clone(&diagnostics),
+        queue.clone(),
     );
-    let announce = setup.announce;
+    if let Some(line) = setup.announce {
+        diagnostics.announce(line);
+    }
     let exporter = std::thread::Builder::new()
         .name("honeyhive-exporter".into())
         .spawn(move || {
             mark_internal_thread();
-            if let Some(line) = announce {
-                diagnostics.info("start", || line);
-            }
-            runtime.block_on(worker.run(inbound_rx, control_rx));
-            drop(stop_queue);
-            let _ = queue_thread.join();
+            runtime.block_on(worker.run(control_rx));
             runtime.shutdown_timeout(Duration::from_secs(1));
         })?;
     let producer = Producer {
         spans,
+        leftover: queue,
         control: control.clone(),
-        counters: Arc::clone(&counters),
+        shared: Arc::clone(&shared),
     };
     let guard = Guard {
-        handle: Handle { control, counters },
+        handle: Handle { control, shared },
         thread: Some(exporter),
         shutdown_timeout: setup.shutdown_timeout,
     };

@@ -13,7 +13,8 @@ pub(crate) enum Class {
     Final,
     /// A transport error, a timeout, 408 or 5xx: back off and retry.
     Retryable,
-    /// The server asked for this wait (`Retry-After`, with 429, 503 or any retryable status).
+    /// The server asked for at least this wait (`Retry-After`, with 429, 503 or any retryable
+    /// status).
     Throttled(Duration),
 }
 
@@ -55,6 +56,9 @@ impl RetryPolicy {
     /// with `class`, `elapsed` after its first attempt, or `None` to give up. `jitter` is a
     /// uniform draw in `[0, 1)`: the backoff is spread over its upper half so that clients that
     /// failed together do not retry together.
+    ///
+    /// A server's `Retry-After` is a floor, never a replacement for the backoff: `0` or a date in
+    /// the past still waits the backoff, so a server cannot make the client retry in a loop.
     pub(crate) fn next(
         &self,
         class: Class,
@@ -62,17 +66,16 @@ impl RetryPolicy {
         elapsed: Duration,
         jitter: f64,
     ) -> Option<Duration> {
+        let exponent = attempt.saturating_sub(1).min(30);
+        let base = self
+            .initial
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay);
+        let backoff = base.mul_f64(0.5 + jitter.clamp(0.0, 1.0) / 2.0);
         let wait = match class {
             Class::Final => return None,
-            Class::Throttled(wait) => wait,
-            Class::Retryable => {
-                let exponent = attempt.saturating_sub(1).min(30);
-                let base = self
-                    .initial
-                    .saturating_mul(1u32 << exponent)
-                    .min(self.max_delay);
-                base.mul_f64(0.5 + jitter.clamp(0.0, 1.0) / 2.0)
-            }
+            Class::Throttled(asked) => asked.max(backoff),
+            Class::Retryable => backoff,
         };
         (elapsed.saturating_add(wait) <= self.max_elapsed).then_some(wait)
     }
@@ -146,12 +149,32 @@ mod tests {
     }
 
     #[test]
-    fn throttling_waits_exactly_what_the_server_asked() {
+    fn throttling_waits_what_the_server_asked_when_it_is_longer_than_the_backoff() {
         let policy = RetryPolicy::default();
         let wait = Duration::from_millis(1500);
         assert_eq!(
-            policy.next(Class::Throttled(wait), 9, Duration::ZERO, 0.3),
+            policy.next(Class::Throttled(wait), 1, Duration::ZERO, 0.3),
             Some(wait)
+        );
+    }
+
+    #[test]
+    fn a_zero_or_past_retry_after_still_backs_off() {
+        let policy = RetryPolicy::default();
+        let zero = Class::Throttled(Duration::ZERO);
+        assert_eq!(
+            policy.next(zero, 1, Duration::ZERO, 0.0),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            policy.next(zero, 4, Duration::ZERO, 1.0),
+            Some(Duration::from_millis(1600)),
+            "the backoff keeps growing"
+        );
+        let short = Class::Throttled(Duration::from_millis(10));
+        assert_eq!(
+            policy.next(short, 3, Duration::ZERO, 0.0),
+            Some(Duration::from_millis(400))
         );
     }
 

@@ -1,7 +1,10 @@
 //! Runs one session's job against the API, in order: the session's create, its events in
 //! batches, its final update. Retries with backoff; a batch answered 404 re-creates the session;
 //! a batch answered 400 or 413 is split until the events the server refuses stand alone, so the
-//! valid ones still land.
+//! valid ones still land. Every request passes the [`Gate`]: a server's pause holds every job,
+//! a refused key stops them all.
+//!
+//! The sender records what became of each span in the job's [`Ledger`]; the worker counts it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,8 +14,9 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::diagnostics::Diagnostics;
-use super::retry::{self, RetryPolicy};
-use super::stats::{Counters, add};
+use super::gate::{Admit, Gate};
+use super::retry::{self, Class, RetryPolicy};
+use super::stats::add;
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::{CreateSession, Event, UpdateEvent};
@@ -25,6 +29,10 @@ pub(crate) enum Outcome {
     Rejected,
     /// Given up on: retries exhausted, or its session could not be created.
     Failed,
+    /// Not sent: the server refuses the API key.
+    Unauthorized,
+    /// Still held when the shutdown deadline passed.
+    Shutdown,
 }
 
 /// The outcomes of a job's spans, recorded as they happen: a job stopped at the shutdown deadline
@@ -79,6 +87,11 @@ impl Job {
         let roots = self.completes.iter().chain(&self.update_completes);
         self.seqs.iter().chain(roots).copied().collect()
     }
+
+    /// The session root span the job completes, if any.
+    fn root(&self) -> Option<u64> {
+        self.completes.or(self.update_completes)
+    }
 }
 
 /// What a job did.
@@ -91,13 +104,47 @@ pub(crate) struct Done {
     pub(crate) start_ms: Option<f64>,
 }
 
+/// Why a call did not succeed.
+#[derive(Debug)]
+enum Failure {
+    /// The server refuses the API key: nothing is sent until a probe is accepted.
+    KeyRefused,
+    Error(Error),
+}
+
+impl Failure {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Failure::KeyRefused => Outcome::Unauthorized,
+            Failure::Error(_) => Outcome::Failed,
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        match self {
+            Failure::KeyRefused => None,
+            Failure::Error(error) => error.status(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::KeyRefused => f.write_str("HoneyHive refuses the API key"),
+            Failure::Error(error) => error.fmt(f),
+        }
+    }
+}
+
 /// Sends jobs; cheap to clone into each job's task.
 #[derive(Debug, Clone)]
 pub(crate) struct Sender {
     pub(crate) client: Client,
     pub(crate) retry: RetryPolicy,
-    pub(crate) counters: Arc<Counters>,
+    pub(crate) shared: Arc<super::Shared>,
     pub(crate) diagnostics: Arc<Diagnostics>,
+    pub(crate) gate: Arc<Gate>,
 }
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -122,20 +169,20 @@ impl Sender {
                     update_needed |=
                         job.update_after_create || (job.completes.is_some() && existed);
                 }
-                Err(error) => {
-                    self.diagnostics.warn("session-failed", || {
-                        format!(
-                            "could not create HoneyHive session {}; its {} event(s) are lost: {error}",
-                            job.session_id,
-                            job.events.len()
-                        )
-                    });
-                    add(&self.counters.events_failed, job.seqs.len() as u64);
-                    ledger.record(&job.seqs, Outcome::Failed);
-                    if let Some(root) = job.completes.or(job.update_completes) {
-                        add(&self.counters.sessions_failed, 1);
-                        ledger.record(&[root], Outcome::Failed);
+                Err(failure) => {
+                    if let Failure::Error(error) = &failure {
+                        self.diagnostics.warn("session-failed", || {
+                            format!(
+                                "could not create HoneyHive session {}; its {} event(s) are \
+                                 lost: {error}",
+                                job.session_id,
+                                job.events.len()
+                            )
+                        });
                     }
+                    let outcome = failure.outcome();
+                    ledger.record(&job.seqs, outcome);
+                    ledger.record(job.root().as_slice(), outcome);
                     return done;
                 }
             }
@@ -148,8 +195,7 @@ impl Sender {
             self.deliver(&job, seqs, events, &ledger).await;
             start = end;
         }
-        let root = job.completes.or(job.update_completes);
-        let update_ok = match job.update.take().filter(|_| update_needed) {
+        let outcome = match job.update.take().filter(|_| update_needed) {
             Some(mut update) => {
                 if job.joined
                     && let Some(end) = update.end_time
@@ -157,25 +203,20 @@ impl Sender {
                     let start = done.start_ms.unwrap_or(end as f64);
                     update.duration = Some((end as f64 - start).max(0.0));
                 }
-                self.update(&job, &update).await
+                match self.update(&job, update).await {
+                    Ok(()) => Outcome::Delivered,
+                    Err(failure) => failure.outcome(),
+                }
             }
-            None => true,
+            None => Outcome::Delivered,
         };
-        if let Some(root) = root {
-            let outcome = if update_ok {
-                add(&self.counters.sessions_completed, 1);
-                Outcome::Delivered
-            } else {
-                add(&self.counters.sessions_failed, 1);
-                Outcome::Failed
-            };
-            ledger.record(&[root], outcome);
-        }
+        ledger.record(job.root().as_slice(), outcome);
         done
     }
 
-    /// Calls `call` until it succeeds, fails for good, or the retry budget is spent.
-    async fn with_retry<T, F, Fut>(&self, mut call: F) -> Result<T, Error>
+    /// Calls `call` until it succeeds, fails for good, or the retry budget is spent; each
+    /// attempt first passes the gate.
+    async fn with_retry<T, F, Fut>(&self, mut call: F) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -183,19 +224,37 @@ impl Sender {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
+            if self.gate.wait_and_admit().await == Admit::Refused {
+                return Err(Failure::KeyRefused);
+            }
             let error = match call().await {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    if self.gate.accepted() {
+                        self.diagnostics.info("key-accepted", || {
+                            "HoneyHive accepts the API key again: sending resumed".to_owned()
+                        });
+                    }
+                    return Ok(value);
+                }
                 Err(error) => error,
             };
+            if let Some(status @ (401 | 403)) = error.status() {
+                self.key_refused(status, &error);
+                return Err(Failure::KeyRefused);
+            }
             attempt = attempt.saturating_add(1);
             let class = retry::classify(&error);
+            if let (Class::Throttled(asked), Some(429 | 503)) = (class, error.status()) {
+                // The host asked every client to wait, not only this request.
+                self.gate.pause(Instant::now() + asked);
+            }
             let wait = self
                 .retry
                 .next(class, attempt, started.elapsed(), fastrand::f64());
             let Some(wait) = wait else {
-                return Err(error);
+                return Err(Failure::Error(error));
             };
-            add(&self.counters.requests_retried, 1);
+            add(&self.shared.counters.requests_retried, 1);
             tracing::debug!(
                 target: "tracing_honeyhive",
                 "retrying in {wait:?} (attempt {attempt}): {error}"
@@ -204,23 +263,40 @@ impl Sender {
         }
     }
 
+    /// Says once that the key is refused, with where the key came from (never the key).
+    fn key_refused(&self, status: u16, error: &Error) {
+        if !self.gate.refuse(Instant::now()) {
+            return;
+        }
+        let source = self.client.key_source();
+        let interval = self.gate.probe_interval();
+        self.diagnostics.warn("key-refused", || {
+            format!(
+                "HoneyHive refused the API key ({source}) with {status}: {error}. Nothing more is \
+                 sent: spans are dropped and counted (dropped.unauthorized) until a request, \
+                 tried every {interval:?}, is accepted, or the key is replaced with \
+                 Handle::set_api_key"
+            )
+        });
+    }
+
     /// Creates the session; a create the server refuses with a 4xx is sent again in its
     /// smallest form (id, name, source, start), so the session's events can still land.
     async fn create(
         &self,
         create: &CreateSession,
         recreate: &CreateSession,
-    ) -> Result<crate::wire::EventRecord, Error> {
+    ) -> Result<crate::wire::EventRecord, Failure> {
         let result = self.with_retry(|| self.client.create_session(create)).await;
         let result = match result {
-            Err(error) if error.status().is_some_and(|s| (400..500).contains(&s)) => {
-                if create == recreate || matches!(error.status(), Some(401 | 403)) {
-                    return Err(error);
+            Err(failure) if failure.status().is_some_and(|s| (400..500).contains(&s)) => {
+                if create == recreate {
+                    return Err(failure);
                 }
                 self.diagnostics.warn("session-refused", || {
                     format!(
                         "HoneyHive refused session {}; sending it without its inputs, outputs and \
-                         metadata: {error}",
+                         metadata: {failure}",
                         create.session_id.unwrap_or_default()
                     )
                 });
@@ -230,12 +306,27 @@ impl Sender {
             other => other,
         };
         let created = result?;
-        add(&self.counters.sessions_sent, 1);
+        add(&self.shared.counters.sessions_sent, 1);
         Ok(created.record)
     }
 
-    /// Sends one batch; on a 404 re-creates the session and sends it again; on a 400, 413 or 422
-    /// splits it in halves until each refused event stands alone.
+    /// Calls `send`; on a 404 re-creates the session (creation is idempotent) and calls it again.
+    async fn with_session<F, Fut>(&self, job: &Job, send: F) -> Result<(), Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<(), Error>>,
+    {
+        let result = self.with_retry(&send).await;
+        if result.as_ref().err().and_then(Failure::status) != Some(404) {
+            return result;
+        }
+        // The server does not know the session (it expired, or the server restarted).
+        self.create(&job.recreate, &job.recreate).await?;
+        self.with_retry(&send).await
+    }
+
+    /// Sends one batch; on a 400, 413 or 422 splits it in halves until each refused event
+    /// stands alone.
     fn deliver<'a>(
         &'a self,
         job: &'a Job,
@@ -248,24 +339,14 @@ impl Sender {
                 self.client
                     .create_session_event_batch(job.session_id, events)
             };
-            let mut result = self.with_retry(send).await;
-            if result.as_ref().err().and_then(Error::status) == Some(404) {
-                // The server does not know the session (it expired, or the server restarted):
-                // creating it again is idempotent.
-                result = match self.create(&job.recreate, &job.recreate).await {
-                    Ok(_) => self.with_retry(send).await,
-                    Err(error) => Err(error),
-                };
-            }
-            let error = match result {
+            let failure = match self.with_session(job, send).await {
                 Ok(()) => {
-                    add(&self.counters.events_sent, events.len() as u64);
                     ledger.record(seqs, Outcome::Delivered);
                     return;
                 }
-                Err(error) => error,
+                Err(failure) => failure,
             };
-            let splittable = matches!(error.status(), Some(400 | 413 | 422));
+            let splittable = matches!(failure.status(), Some(400 | 413 | 422));
             if splittable && events.len() > 1 {
                 let mid = events.len() / 2;
                 self.deliver(job, &seqs[..mid], &events[..mid], ledger)
@@ -275,53 +356,106 @@ impl Sender {
                 return;
             }
             if splittable {
-                add(&self.counters.events_rejected, 1);
                 ledger.record(&seqs[..1], Outcome::Rejected);
-                let name = events[0].event_name.as_deref().unwrap_or("?");
+                let event = &events[0];
+                let name = event.event_name.as_deref().unwrap_or("?");
+                let id = event.event_id.unwrap_or_default();
                 self.diagnostics.warn("event-rejected", || {
                     format!(
-                        "HoneyHive refused event `{name}` of session {}: {error}",
+                        "HoneyHive refused event `{name}` ({id}) of session {}: {failure}",
                         job.session_id
                     )
                 });
                 return;
             }
-            add(&self.counters.events_failed, events.len() as u64);
-            ledger.record(seqs, Outcome::Failed);
-            self.diagnostics.warn("batch-failed", || {
-                format!(
-                    "gave up sending {} event(s) of session {}: {error}",
-                    events.len(),
-                    job.session_id
-                )
-            });
-        })
-    }
-
-    /// Writes the session's final state; a 404 re-creates the session first.
-    async fn update(&self, job: &Job, update: &UpdateEvent) -> bool {
-        let send = || self.client.update_event(job.session_id, update);
-        let mut result = self.with_retry(send).await;
-        if result.as_ref().err().and_then(Error::status) == Some(404) {
-            result = match self.create(&job.recreate, &job.recreate).await {
-                Ok(_) => self.with_retry(send).await,
-                Err(error) => Err(error),
-            };
-        }
-        match result {
-            Ok(()) => {
-                add(&self.counters.session_updates_sent, 1);
-                true
-            }
-            Err(error) => {
-                self.diagnostics.warn("update-failed", || {
+            ledger.record(seqs, failure.outcome());
+            if let Failure::Error(error) = &failure {
+                self.diagnostics.warn("batch-failed", || {
                     format!(
-                        "could not write the final state of HoneyHive session {}: {error}",
+                        "gave up sending {} event(s) of session {}: {error}",
+                        events.len(),
                         job.session_id
                     )
                 });
-                false
+            }
+        })
+    }
+
+    /// Writes the session's final state. One the server finds too large (413) is sent again
+    /// without its child list, then with its end alone, and the loss is said.
+    async fn update(&self, job: &Job, mut update: UpdateEvent) -> Result<(), Failure> {
+        let mut trimmed = 0;
+        let result = loop {
+            let body = &update;
+            let send = || self.client.update_event(job.session_id, body);
+            match self.with_session(job, send).await {
+                Err(failure) if failure.status() == Some(413) && trimmed < 2 => {
+                    trimmed += 1;
+                    update = trim_final_state(update, trimmed);
+                    self.diagnostics.warn("update-too-large", || {
+                        format!(
+                            "HoneyHive found the final state of session {} too large ({failure}); \
+                             sending it again without {}",
+                            job.session_id,
+                            if trimmed == 1 {
+                                "its children_ids"
+                            } else {
+                                "anything but its end time and duration"
+                            }
+                        )
+                    });
+                }
+                other => break other,
+            }
+        };
+        match result {
+            Ok(()) => {
+                add(&self.shared.counters.session_updates_sent, 1);
+                Ok(())
+            }
+            Err(failure) => {
+                if let Failure::Error(error) = &failure {
+                    self.diagnostics.warn("update-failed", || {
+                        format!(
+                            "could not write the final state of HoneyHive session {}: {error}",
+                            job.session_id
+                        )
+                    });
+                }
+                Err(failure)
             }
         }
+    }
+}
+
+/// The final state made smaller after a 413: first without the child list (every event names its
+/// parent), then down to its end, with a note in metadata of what was left out.
+fn trim_final_state(update: UpdateEvent, step: u32) -> UpdateEvent {
+    let note = if step == 1 {
+        "children_ids left out: the server found the final state too large"
+    } else {
+        "outputs, metadata, metrics, feedback, config and user_properties left out: the server \
+         found the final state too large"
+    };
+    let mut metadata = crate::wire::JsonObject::new();
+    metadata.insert("honeyhive.final_state_trimmed".into(), note.into());
+    match step {
+        1 => UpdateEvent {
+            children_ids: None,
+            metadata: Some(match update.metadata {
+                Some(mut existing) => {
+                    existing.extend(metadata);
+                    existing
+                }
+                None => metadata,
+            }),
+            ..update
+        },
+        _ => UpdateEvent {
+            end_time: update.end_time,
+            duration: update.duration,
+            metadata: Some(metadata),
+            ..UpdateEvent::default()
+        },
     }
 }

@@ -1,5 +1,7 @@
-//! One session as the exporter knows it: the events waiting to be sent, its closed root, whether
-//! the server has it, and the job that sends what it holds.
+//! One session as the exporter knows it: the spans waiting to be sent, its closed root, whether
+//! the server has it, and the job that sends what it holds. Spans are only stored when they
+//! arrive; they become wire events when a job takes them, so that taking spans off the queue
+//! stays cheap.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,8 +11,17 @@ use uuid::Uuid;
 
 use super::sender::Job;
 use crate::mapping::{Mapper, merge_updates};
-use crate::recorded::{FinishedSpan, Role, SessionSeed};
-use crate::wire::{CreateSession, Event, UpdateEvent};
+use crate::recorded::{Children, FinishedSpan, Role, SessionSeed};
+use crate::wire::{CreateSession, UpdateEvent};
+
+/// A finished span below the session, waiting to be sent.
+#[derive(Debug)]
+struct Pending {
+    seq: u64,
+    span: Box<FinishedSpan>,
+    parent: Uuid,
+    children: Children,
+}
 
 #[derive(Debug)]
 pub(super) struct Session {
@@ -21,16 +32,15 @@ pub(super) struct Session {
     pub(super) start_ms: Option<f64>,
     /// A job for it is in flight; its next one waits.
     pub(super) busy: bool,
-    seqs: Vec<u64>,
-    pending: Vec<Event>,
+    pending: Vec<Pending>,
     /// When the oldest pending event arrived.
     pub(super) oldest: Option<Instant>,
     /// Child event ids by parent event id (the session id for direct children), until the
     /// parent closes.
-    children: HashMap<Uuid, Vec<Uuid>>,
+    children: HashMap<Uuid, Children>,
     /// The closed root span, waiting to be sent.
     root: Option<(u64, Box<FinishedSpan>)>,
-    /// Session updates from spans that joined the session by id.
+    /// Session updates from spans that joined the session by id (few: mapped on arrival).
     joined_updates: Option<UpdateEvent>,
     /// The root closed and was taken: nothing more will come.
     pub(super) ended: bool,
@@ -44,7 +54,6 @@ impl Session {
             created: false,
             start_ms: None,
             busy: false,
-            seqs: Vec::new(),
             pending: Vec::new(),
             oldest: None,
             children: HashMap::new(),
@@ -69,19 +78,17 @@ impl Session {
     pub(super) fn add(
         &mut self,
         seq: u64,
-        span: FinishedSpan,
+        span: Box<FinishedSpan>,
+        now: Instant,
         mapper: &Mapper,
         truncated: &mut u32,
     ) {
-        self.touched = Instant::now();
+        self.touched = now;
         match span.role {
             Role::Event { parent } => {
                 self.children.entry(parent).or_default().push(span.event_id);
                 let children = self.children.remove(&span.event_id).unwrap_or_default();
-                self.seqs.push(seq);
-                self.pending
-                    .push(mapper.event(&span, parent, children, truncated));
-                self.oldest.get_or_insert(self.touched);
+                self.oldest.get_or_insert(now);
                 if span.owns_joined_session {
                     let update = mapper.joined_end(&span, truncated);
                     match &mut self.joined_updates {
@@ -89,8 +96,14 @@ impl Session {
                         None => self.joined_updates = Some(update),
                     }
                 }
+                self.pending.push(Pending {
+                    seq,
+                    span,
+                    parent,
+                    children,
+                });
             }
-            Role::Session => self.root = Some((seq, Box::new(span))),
+            Role::Session => self.root = Some((seq, span)),
         }
     }
 
@@ -106,6 +119,7 @@ impl Session {
             return None;
         }
         let id = self.seed.id;
+        let pending = std::mem::take(&mut self.pending);
         let mut job = Job {
             session_id: id,
             batch_size,
@@ -117,15 +131,18 @@ impl Session {
                 ..CreateSession::default()
             },
             start_ms: self.start_ms,
-            seqs: std::mem::take(&mut self.seqs),
-            events: std::mem::take(&mut self.pending),
+            seqs: pending.iter().map(|p| p.seq).collect(),
+            events: pending
+                .iter()
+                .map(|p| mapper.event(&p.span, p.parent, &p.children, truncated))
+                .collect(),
             ..Job::default()
         };
         self.oldest = None;
         match self.root.take() {
             Some((seq, root)) => {
                 let children = self.children.remove(&id).unwrap_or_default();
-                let end = mapper.session_end(&root, children, truncated);
+                let end = mapper.session_end(&root, &children, truncated);
                 if self.created {
                     job.update_completes = Some(seq);
                 } else {

@@ -3,9 +3,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// What the pipeline has done since it started. Every span queued ends as exactly one of:
-/// an event sent, a session completed, an event rejected or failed, a session failed, or dropped
-/// at shutdown.
+/// What the pipeline has done since it started.
+///
+/// Every span that closes is either queued ([`spans_queued`](Self::spans_queued)) or dropped
+/// before the queue ([`Dropped::queue_full`], [`Dropped::after_shutdown`]). Every span queued
+/// ends as exactly one of: delivered (an event sent, a session completed), refused (an event
+/// rejected), failed (an event or a session given up on), or dropped after it was queued
+/// ([`Dropped::shutdown`], [`Dropped::unauthorized`]). Until then it is
+/// [`pending`](Self::pending). So, at any time:
+///
+/// `spans_queued == delivered() + refused() + failed() + dropped.shutdown + dropped.unauthorized + pending()`
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -24,64 +31,116 @@ pub struct Stats {
     pub requests_retried: u64,
     /// Spans lost before delivery, by reason.
     pub dropped: Dropped,
-    /// Events the server refused (a 4xx for that event alone), each reported once.
+    /// Events the server refused (a 4xx for that event alone), each reported.
     pub events_rejected: u64,
     /// Events given up on: retries exhausted, another error, or their session could not be
     /// created.
     pub events_failed: u64,
     /// Session root spans whose session could not be created or completed.
     pub sessions_failed: u64,
-    /// Field values cut to the configured size.
+    /// Values cut to fit the size policy: text longer than the field limit, structures nested
+    /// deeper than the depth limit, child-id lists longer than their limit, events trimmed to the
+    /// event limit.
     pub fields_truncated: u64,
 }
 
-/// Spans lost before delivery.
+/// Spans lost before delivery, by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Dropped {
-    /// The queue was full when the span closed (the exporter was behind, or the server slow or
-    /// down).
+    /// The exporter already held as many spans as it may (the server was slow or down, or spans
+    /// closed faster than they could be sent) when the span closed; never queued.
     pub queue_full: u64,
-    /// Still undelivered when the shutdown deadline passed, or closed after shutdown.
+    /// Queued, and still undelivered when the shutdown deadline passed.
     pub shutdown: u64,
+    /// Closed after the exporter had shut down; never queued.
+    pub after_shutdown: u64,
+    /// Queued, and not sent because HoneyHive refused the API key (401 or 403): the exporter
+    /// stops sending until a probe succeeds or the key is replaced.
+    pub unauthorized: u64,
+}
+
+impl Dropped {
+    /// Every span dropped, for any reason.
+    pub fn total(&self) -> u64 {
+        self.queue_full + self.shutdown + self.after_shutdown + self.unauthorized
+    }
 }
 
 impl Stats {
+    /// Spans that closed while the layer was enabled: queued, or dropped before the queue.
+    pub fn produced(&self) -> u64 {
+        self.spans_queued + self.dropped.queue_full + self.dropped.after_shutdown
+    }
+
+    /// Spans that reached the server: events sent and sessions completed.
+    pub fn delivered(&self) -> u64 {
+        self.events_sent + self.sessions_completed
+    }
+
+    /// Events the server refused.
+    pub fn refused(&self) -> u64 {
+        self.events_rejected
+    }
+
+    /// Spans given up on: events and sessions that failed.
+    pub fn failed(&self) -> u64 {
+        self.events_failed + self.sessions_failed
+    }
+
     /// Spans queued and not yet settled: waiting, or in flight. Zero once the exporter is shut
     /// down.
     pub fn pending(&self) -> u64 {
-        let settled = self.events_sent
-            + self.sessions_completed
-            + self.events_rejected
-            + self.events_failed
-            + self.sessions_failed;
-        // Spans dropped at shutdown were mostly queued (a few closed after it and were not), so the
-        // subtraction saturates; spans dropped because the queue was full were never queued.
-        self.spans_queued
-            .saturating_sub(settled + self.dropped.shutdown)
+        let settled = self.delivered()
+            + self.refused()
+            + self.failed()
+            + self.dropped.shutdown
+            + self.dropped.unauthorized;
+        // Counters are read one by one while the exporter runs: a span may be seen settled before
+        // it is seen queued.
+        self.spans_queued.saturating_sub(settled)
     }
 
-    /// Spans lost for any reason: dropped, rejected or failed.
+    /// Spans lost for any reason: dropped, refused or failed.
     pub fn lost(&self) -> u64 {
-        self.dropped.queue_full
-            + self.dropped.shutdown
-            + self.events_rejected
-            + self.events_failed
-            + self.sessions_failed
+        self.dropped.total() + self.refused() + self.failed()
     }
+}
+
+/// What became of spans of one kind (session roots, or events) during a flush or a shutdown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcomes {
+    /// Reached the server.
+    pub delivered: u64,
+    /// Refused by the server, given up on, or dropped because the API key was refused.
+    pub failed: u64,
+    /// Still queued or in flight when the call returned: for a shutdown, dropped
+    /// ([`Dropped::shutdown`]).
+    pub undelivered: u64,
 }
 
 /// What [`flush`](crate::Guard::flush) or [`shutdown`](crate::Guard::shutdown) achieved for the
 /// spans queued before it was called.
+///
+/// `delivered`, `failed` and `undelivered` are the sums of [`sessions`](Self::sessions) (the
+/// session root spans) and [`events`](Self::events) (every other span).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
     /// Of those spans, how many reached the server during the call.
     pub delivered: u64,
-    /// How many the server refused or were given up on during the call.
+    /// How many the server refused, were given up on, or were dropped because the API key was
+    /// refused, during the call.
     pub failed: u64,
-    /// How many were still queued or in flight when the call returned: for a shutdown, lost.
+    /// How many were still queued or in flight when the call returned. For a shutdown, every
+    /// span still held when the exporter stopped (queued before the call or during it): each is
+    /// counted in [`Dropped::shutdown`].
     pub undelivered: u64,
+    /// The same, for session root spans.
+    pub sessions: Outcomes,
+    /// The same, for events.
+    pub events: Outcomes,
     /// The counters when the call returned.
     pub stats: Stats,
 }
@@ -90,6 +149,27 @@ impl Report {
     /// Whether every span queued before the call was settled: delivered, or refused for good.
     pub fn is_complete(&self) -> bool {
         self.undelivered == 0
+    }
+
+    /// A report from the split counts, with the sums filled in.
+    pub(crate) fn from_outcomes(sessions: Outcomes, events: Outcomes, stats: Stats) -> Report {
+        Report {
+            delivered: sessions.delivered + events.delivered,
+            failed: sessions.failed + events.failed,
+            undelivered: sessions.undelivered + events.undelivered,
+            sessions,
+            events,
+            stats,
+        }
+    }
+
+    /// What can be said when the exporter did not answer in time: what is pending now.
+    pub(crate) fn estimate(stats: Stats) -> Report {
+        Report {
+            undelivered: stats.pending(),
+            stats,
+            ..Report::default()
+        }
     }
 }
 
@@ -121,6 +201,8 @@ pub(crate) struct Counters {
     pub(crate) requests_retried: AtomicU64,
     pub(crate) dropped_queue_full: AtomicU64,
     pub(crate) dropped_shutdown: AtomicU64,
+    pub(crate) dropped_after_shutdown: AtomicU64,
+    pub(crate) dropped_unauthorized: AtomicU64,
     pub(crate) events_rejected: AtomicU64,
     pub(crate) events_failed: AtomicU64,
     pub(crate) sessions_failed: AtomicU64,
@@ -145,6 +227,8 @@ impl Counters {
             dropped: Dropped {
                 queue_full: get(&self.dropped_queue_full),
                 shutdown: get(&self.dropped_shutdown),
+                after_shutdown: get(&self.dropped_after_shutdown),
+                unauthorized: get(&self.dropped_unauthorized),
             },
             events_rejected: get(&self.events_rejected),
             events_failed: get(&self.events_failed),
@@ -169,19 +253,48 @@ mod tests {
             sessions_failed: 1,
             dropped: Dropped {
                 queue_full: 50,
-                shutdown: 0,
+                unauthorized: 2,
+                ..Dropped::default()
             },
             ..Stats::default()
         };
-        assert_eq!(stats.pending(), 6);
-        assert_eq!(stats.lost(), 53);
+        assert_eq!(stats.pending(), 4);
+        assert_eq!(stats.lost(), 55);
+        assert_eq!(stats.produced(), 70);
         let stopped = Stats {
             dropped: Dropped {
                 queue_full: 50,
-                shutdown: 8,
+                shutdown: 4,
+                after_shutdown: 3,
+                unauthorized: 2,
             },
             ..stats
         };
         assert_eq!(stopped.pending(), 0);
+        assert_eq!(stopped.produced(), 73);
+        assert_eq!(
+            stopped.produced(),
+            stopped.delivered() + stopped.refused() + stopped.failed() + stopped.dropped.total()
+        );
+    }
+
+    #[test]
+    fn a_report_sums_sessions_and_events() {
+        let sessions = Outcomes {
+            delivered: 1,
+            failed: 2,
+            undelivered: 3,
+        };
+        let events = Outcomes {
+            delivered: 10,
+            failed: 20,
+            undelivered: 30,
+        };
+        let report = Report::from_outcomes(sessions, events, Stats::default());
+        assert_eq!(
+            (report.delivered, report.failed, report.undelivered),
+            (11, 22, 33)
+        );
+        assert!(!report.is_complete());
     }
 }

@@ -1,8 +1,9 @@
 //! The exporter thread: takes finished spans off the queue, keeps each session's state, and hands
 //! each session's work to the [`Sender`] — at most a few requests in flight, a session's own
-//! requests strictly in order. Flush and shutdown wait for the spans queued before them.
+//! requests strictly in order. Flush and shutdown wait for the spans queued before them. It
+//! counts what became of every span it took, once, when the span settles.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,14 +14,17 @@ use uuid::Uuid;
 use super::diagnostics::Diagnostics;
 use super::sender::{Done, Job, Ledger, Outcome, Sender};
 use super::session::Session;
-use super::stats::{Counters, Report, add};
-use super::{Control, Request};
+use super::stats::{Outcomes, Report, add};
+use super::{Control, Request, Shared};
 use crate::mapping::Mapper;
-use crate::recorded::FinishedSpan;
+use crate::recorded::{FinishedSpan, Role};
 
 /// How long a session with nothing to send is remembered: its root may still close, and a
 /// session joined by id may get another turn.
 const IDLE: Duration = Duration::from_secs(600);
+
+/// How soon the queue is looked at again after spans were found on it.
+const BUSY_POLL: Duration = Duration::from_millis(5);
 
 /// Settings of the worker, resolved by the builder.
 #[derive(Debug, Clone)]
@@ -28,24 +32,37 @@ pub(crate) struct Config {
     pub(crate) batch_size: usize,
     pub(crate) flush_interval: Duration,
     pub(crate) max_in_flight: usize,
-    /// Most spans held (queued in the worker or in flight) before it stops taking more off the
-    /// queue, which then fills and drops.
-    pub(crate) backlog: usize,
     pub(crate) mapper: Mapper,
 }
 
 impl Config {
-    /// How often pending events are checked for age.
+    /// How often pending events are checked for age, and the queue for spans when it was empty.
     fn tick(&self) -> Duration {
         (self.flush_interval / 4).max(Duration::from_millis(5))
+    }
+}
+
+/// Whether a span is a session's root or an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Session,
+    Event,
+}
+
+impl Kind {
+    pub(crate) fn of(span: &FinishedSpan) -> Kind {
+        match span.role {
+            Role::Session => Kind::Session,
+            Role::Event { .. } => Kind::Event,
+        }
     }
 }
 
 /// A flush or a shutdown waiting for the spans queued before it.
 struct Waiter {
     request: Request,
-    delivered: u64,
-    failed: u64,
+    sessions: Outcomes,
+    events: Outcomes,
     shutdown: bool,
     /// Every span queued before it has been taken off the queue, and what was pending then
     /// was made ready: a root queued before the flush is seen before its session is sent.
@@ -55,8 +72,9 @@ struct Waiter {
 pub(crate) struct Worker {
     config: Config,
     sender: Sender,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
     diagnostics: Arc<Diagnostics>,
+    queue: crossbeam_channel::Receiver<Box<FinishedSpan>>,
     sessions: HashMap<Uuid, Session>,
     ready: VecDeque<Uuid>,
     queued: HashSet<Uuid>,
@@ -65,7 +83,8 @@ pub(crate) struct Worker {
     job_spans: HashMap<TaskId, (Uuid, Vec<u64>, Ledger)>,
     /// Spans taken off the queue so far; each gets the next number.
     received: u64,
-    unsettled: BTreeSet<u64>,
+    /// Spans taken and not settled, and their kind.
+    unsettled: BTreeMap<u64, Kind>,
     waiters: Vec<Waiter>,
     dropped_seen: u64,
 }
@@ -74,38 +93,36 @@ impl Worker {
     pub(crate) fn new(
         config: Config,
         sender: Sender,
-        counters: Arc<Counters>,
+        shared: Arc<Shared>,
         diagnostics: Arc<Diagnostics>,
+        queue: crossbeam_channel::Receiver<Box<FinishedSpan>>,
     ) -> Self {
         Worker {
             config,
             sender,
-            counters,
+            shared,
             diagnostics,
+            queue,
             sessions: HashMap::new(),
             ready: VecDeque::new(),
             queued: HashSet::new(),
             jobs: JoinSet::new(),
             job_spans: HashMap::new(),
             received: 0,
-            unsettled: BTreeSet::new(),
+            unsettled: BTreeMap::new(),
             waiters: Vec::new(),
             dropped_seen: 0,
         }
     }
 
     /// Runs until shut down, or until every producer and handle is gone and nothing is left.
-    pub(crate) async fn run(
-        mut self,
-        mut inbound: mpsc::Receiver<Vec<FinishedSpan>>,
-        mut control: mpsc::UnboundedReceiver<Control>,
-    ) {
+    pub(crate) async fn run(mut self, mut control: mpsc::UnboundedReceiver<Control>) {
         let mut tick = tokio::time::interval(self.config.tick());
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let (mut inbound_open, mut control_open) = (true, true);
+        let mut control_open = true;
+        let mut busy = false;
         loop {
             let deadline = self.waiters.iter().map(|w| w.request.deadline).min();
-            let room = self.unsettled.len() < self.config.backlog;
             tokio::select! {
                 biased;
                 message = control.recv(), if control_open => match message {
@@ -115,24 +132,33 @@ impl Worker {
                 Some(done) = self.jobs.join_next_with_id(), if !self.jobs.is_empty() => {
                     self.on_done(done);
                 }
-                chunk = inbound.recv(), if inbound_open && room => match chunk {
-                    Some(spans) => spans.into_iter().for_each(|span| self.on_span(span)),
-                    None => inbound_open = false,
-                },
                 _ = tick.tick() => self.on_tick(),
+                () = tokio::time::sleep(BUSY_POLL), if busy => {}
                 () = sleep_until(deadline), if deadline.is_some() => {}
             }
-            let orphaned = !control_open && !inbound_open;
-            if orphaned {
+            busy = self.take_in() > 0;
+            if !control_open {
                 // Nobody can flush any more: send what is left, then stop.
                 self.make_all_ready();
             }
             self.prime_waiters();
             self.dispatch();
-            if self.answer_waiters() || (orphaned && self.unsettled.is_empty()) {
+            if self.answer_waiters() || (!control_open && self.unsettled.is_empty()) {
                 break;
             }
         }
+        self.stop();
+    }
+
+    /// Takes every span on the queue; returns how many.
+    fn take_in(&mut self) -> usize {
+        let now = Instant::now();
+        let mut n = 0;
+        while let Ok(span) = self.queue.try_recv() {
+            self.on_span(span, now);
+            n += 1;
+        }
+        n
     }
 
     fn on_control(&mut self, message: Control) {
@@ -140,14 +166,21 @@ impl Worker {
             Control::Register(dispatch) => self.diagnostics.set_dispatch(dispatch),
             Control::Flush(request) => self.wait(request, false),
             Control::Shutdown(request) => self.wait(request, true),
+            Control::SetApiKey(key) => {
+                self.sender.client = self.sender.client.with_replaced_key(key);
+                self.sender.gate.reset();
+                self.diagnostics.info("key-replaced", || {
+                    "the HoneyHive API key was replaced (Handle::set_api_key)".to_owned()
+                });
+            }
         }
     }
 
     fn wait(&mut self, request: Request, shutdown: bool) {
         self.waiters.push(Waiter {
             request,
-            delivered: 0,
-            failed: 0,
+            sessions: Outcomes::default(),
+            events: Outcomes::default(),
             shutdown,
             primed: false,
         });
@@ -189,21 +222,26 @@ impl Worker {
         }
     }
 
-    fn on_span(&mut self, span: FinishedSpan) {
+    fn on_span(&mut self, span: Box<FinishedSpan>, now: Instant) {
         self.received += 1;
         let seq = self.received;
-        self.unsettled.insert(seq);
+        self.unsettled.insert(seq, Kind::of(&span));
         let id = span.session.id;
         let session = self
             .sessions
             .entry(id)
-            .or_insert_with(|| Session::new(Arc::clone(&span.session), Instant::now()));
+            .or_insert_with(|| Session::new(Arc::clone(&span.session), now));
         let mut truncated = 0;
-        session.add(seq, span, &self.config.mapper, &mut truncated);
-        add(&self.counters.fields_truncated, u64::from(truncated));
-        if session.is_due(self.config.batch_size) || self.forcing() {
+        session.add(seq, span, now, &self.config.mapper, &mut truncated);
+        let due = session.is_due(self.config.batch_size);
+        self.count_truncated(truncated);
+        if due || self.forcing() {
             self.make_ready(id);
         }
+    }
+
+    fn count_truncated(&self, n: u32) {
+        add(&self.shared.counters.fields_truncated, u64::from(n));
     }
 
     fn on_tick(&mut self) {
@@ -221,20 +259,26 @@ impl Worker {
         late.into_iter().for_each(|id| self.make_ready(id));
         self.sessions
             .retain(|_, s| s.busy || s.has_work() || now.duration_since(s.touched) < IDLE);
+        // Counters stay current while long jobs run.
+        self.settle_in_flight();
         let dropped = self
+            .shared
             .counters
             .dropped_queue_full
             .load(std::sync::atomic::Ordering::Relaxed);
         if dropped > self.dropped_seen {
             let new = dropped - self.dropped_seen;
             self.dropped_seen = dropped;
+            let capacity = self.shared.capacity;
             self.diagnostics.warn("queue-full", || {
                 format!(
-                    "the HoneyHive queue was full: {new} span(s) dropped ({dropped} in all); the \
-                     server is slow or unreachable, or spans close faster than they can be sent"
+                    "the HoneyHive queue was full ({capacity} spans held): {new} span(s) dropped \
+                     ({dropped} in all); the server is slow or unreachable, or spans close \
+                     faster than they can be sent"
                 )
             });
         }
+        self.diagnostics.summarise(false);
     }
 
     /// Starts jobs for ready sessions while there is room in flight.
@@ -269,7 +313,7 @@ impl Worker {
         let session = self.sessions.get_mut(&id)?;
         let mut truncated = 0;
         let job = session.take_job(&self.config.mapper, self.config.batch_size, &mut truncated);
-        add(&self.counters.fields_truncated, u64::from(truncated));
+        self.count_truncated(truncated);
         job
     }
 
@@ -295,11 +339,13 @@ impl Worker {
                 // The job's task died: what it had not settled is lost, counted and settled.
                 let lost: Vec<u64> = spans
                     .into_iter()
-                    .filter(|seq| self.unsettled.contains(seq))
+                    .filter(|seq| self.unsettled.contains_key(seq))
                     .collect();
-                add(&self.counters.events_failed, lost.len() as u64);
                 self.diagnostics.warn("job-died", || {
-                    format!("sending session {id} stopped unexpectedly: {error}")
+                    format!(
+                        "sending session {id} stopped unexpectedly; {} span(s) lost: {error}",
+                        lost.len()
+                    )
                 });
                 for seq in lost {
                     self.settle(seq, Outcome::Failed);
@@ -319,22 +365,48 @@ impl Worker {
         }
     }
 
+    /// Span `seq` is settled: counted once, by kind and outcome, and its room released.
     fn settle(&mut self, seq: u64, outcome: Outcome) {
-        if !self.unsettled.remove(&seq) {
+        let Some(kind) = self.unsettled.remove(&seq) else {
             return;
-        }
+        };
+        self.shared.release(1);
+        let counters = &self.shared.counters;
+        let counter = match (kind, outcome) {
+            (Kind::Session, Outcome::Delivered) => &counters.sessions_completed,
+            (Kind::Event, Outcome::Delivered) => &counters.events_sent,
+            (Kind::Event, Outcome::Rejected) => &counters.events_rejected,
+            (Kind::Event, Outcome::Failed) => &counters.events_failed,
+            (Kind::Session, Outcome::Rejected | Outcome::Failed) => &counters.sessions_failed,
+            (_, Outcome::Unauthorized) => &counters.dropped_unauthorized,
+            (_, Outcome::Shutdown) => &counters.dropped_shutdown,
+        };
+        add(counter, 1);
         for waiter in self.waiters.iter_mut().filter(|w| seq <= w.request.upto) {
+            let outcomes = match kind {
+                Kind::Session => &mut waiter.sessions,
+                Kind::Event => &mut waiter.events,
+            };
             match outcome {
-                Outcome::Delivered => waiter.delivered += 1,
-                Outcome::Rejected | Outcome::Failed => waiter.failed += 1,
+                Outcome::Delivered => outcomes.delivered += 1,
+                Outcome::Shutdown => outcomes.undelivered += 1,
+                _ => outcomes.failed += 1,
             }
         }
     }
 
-    /// Spans queued before `upto` and not settled: not yet taken off the queue, or held here.
-    fn owed(&self, upto: u64) -> u64 {
+    /// Spans queued before `upto` and not settled, as (sessions, events): not yet taken off the
+    /// queue (counted as events: their kind is not known yet), or held here.
+    fn owed(&self, upto: u64) -> (u64, u64) {
         let not_received = upto.saturating_sub(self.received);
-        not_received + self.unsettled.range(..=upto).count() as u64
+        let (mut sessions, mut events) = (0, not_received);
+        for kind in self.unsettled.range(..=upto).map(|(_, kind)| kind) {
+            match kind {
+                Kind::Session => sessions += 1,
+                Kind::Event => events += 1,
+            }
+        }
+        (sessions, events)
     }
 
     /// Answers the flushes and shutdowns that are done or past their deadline; `true` when a
@@ -344,25 +416,24 @@ impl Worker {
         let mut stop = false;
         let mut i = 0;
         while i < self.waiters.len() {
-            let waiter = &self.waiters[i];
-            let mut owed = self.owed(waiter.request.upto);
-            if owed > 0 && now < waiter.request.deadline {
+            let (sessions, events) = self.owed(self.waiters[i].request.upto);
+            if sessions + events > 0 && now < self.waiters[i].request.deadline {
                 i += 1;
                 continue;
             }
+            let mut waiter = self.waiters.swap_remove(i);
             if waiter.shutdown {
                 stop = true;
-                self.settle_in_flight();
-                owed = self.owed(self.waiters[i].request.upto);
-                self.drop_held();
+                // Everything still held is dropped, whenever it was queued.
+                let (sessions, events) = self.stop();
+                waiter.sessions.undelivered = sessions;
+                waiter.events.undelivered = events;
+            } else {
+                waiter.sessions.undelivered = sessions;
+                waiter.events.undelivered = events;
             }
-            let waiter = self.waiters.swap_remove(i);
-            let report = Report {
-                delivered: waiter.delivered,
-                failed: waiter.failed,
-                undelivered: owed,
-                stats: self.counters.snapshot(),
-            };
+            let stats = self.shared.counters.snapshot();
+            let report = Report::from_outcomes(waiter.sessions, waiter.events, stats);
             let _ = waiter.request.reply.send(report);
         }
         stop
@@ -376,20 +447,34 @@ impl Worker {
         }
     }
 
-    /// At shutdown: the jobs in flight stop, and whatever is still held is lost, and counted.
-    fn drop_held(&mut self) {
+    /// Stops: the jobs in flight are cut off, whatever is still held is dropped and counted, the
+    /// queue is closed and what is left on it counted too, and what the diagnostics held back is
+    /// summarised. Returns the spans dropped, as (sessions, events). Idempotent.
+    fn stop(&mut self) -> (u64, u64) {
         self.settle_in_flight();
         self.job_spans.clear();
         self.jobs.abort_all();
-        let held = self.unsettled.len() as u64;
-        if held > 0 {
-            add(&self.counters.dropped_shutdown, held);
+        let held: Vec<(u64, Kind)> = self.unsettled.iter().map(|(s, k)| (*s, *k)).collect();
+        let (mut sessions, mut events) = (0, 0);
+        for (seq, kind) in held {
+            self.settle(seq, Outcome::Shutdown);
+            match kind {
+                Kind::Session => sessions += 1,
+                Kind::Event => events += 1,
+            }
+        }
+        self.sessions.clear();
+        let (late_sessions, late_events) = self.shared.close(&self.queue);
+        sessions += late_sessions;
+        events += late_events;
+        let lost = sessions + events;
+        if lost > 0 {
             self.diagnostics.warn("shutdown-lost", || {
-                format!("shutdown deadline passed: {held} span(s) not delivered to HoneyHive")
+                format!("shutdown deadline passed: {lost} span(s) not delivered to HoneyHive")
             });
         }
-        self.unsettled.clear();
-        self.sessions.clear();
+        self.diagnostics.summarise(true);
+        (sessions, events)
     }
 }
 

@@ -386,8 +386,8 @@ fn a_wrong_api_key_fails_the_session_counts_it_and_says_so() {
     });
     let report = harness.flush();
     assert_eq!(report.failed, 2, "{report:?}");
-    assert_eq!(report.stats.sessions_failed, 1);
-    assert_eq!(report.stats.events_failed, 1);
+    assert_eq!(report.stats.dropped.unauthorized, 2, "{report:?}");
+    assert_eq!(report.stats.sessions_failed + report.stats.events_failed, 0);
     let messages = harness.diagnostics.messages();
     assert!(
         messages.iter().any(|(_, m)| m.contains("401")),
@@ -427,10 +427,12 @@ fn an_unreachable_server_costs_the_application_nothing_and_losses_are_counted() 
     assert!(report.stats.requests_retried > 0);
     // Spans that close after shutdown are counted too; flushing is refused.
     tracing::dispatcher::with_default(&dispatch, || drop(info_span!("late").entered()));
+    assert_eq!(handle.stats().dropped.after_shutdown, 1);
     assert_eq!(
         handle.stats().dropped.shutdown,
-        report.stats.dropped.shutdown + 1
+        report.stats.dropped.shutdown
     );
+    assert_eq!(handle.stats().pending(), 0);
     assert!(matches!(
         handle.flush(Duration::from_millis(10)),
         Err(FlushError::ShutDown)
