@@ -16,6 +16,8 @@ pub(crate) enum Admit {
     /// Send it.
     Send,
     /// The key was refused; this request is the probe that tells whether it is accepted again.
+    /// Its answer must be given to the gate: [`Gate::accepted`], [`Gate::refuse`] or
+    /// [`Gate::end_probe`].
     Probe,
     /// The key was refused: do not send.
     Refused,
@@ -36,7 +38,12 @@ struct State {
 #[derive(Debug)]
 struct Refusal {
     next_probe: Instant,
+    /// A probe is in flight: other requests wait for its answer rather than being dropped.
+    probing: bool,
 }
+
+/// How often a request waiting for a probe's answer looks again.
+const PROBE_WAIT: Duration = Duration::from_millis(10);
 
 impl Gate {
     pub(crate) fn new(probe_interval: Duration) -> Self {
@@ -60,26 +67,45 @@ impl Gate {
         self.lock().paused_until.filter(|&until| until > now)
     }
 
-    /// Whether a request may go at `now` (after any pause is over).
-    pub(crate) fn admit(&self, now: Instant) -> Admit {
+    /// Whether a request may go at `now` (after any pause is over); `None` while a probe is in
+    /// flight.
+    pub(crate) fn admit(&self, now: Instant) -> Option<Admit> {
         let mut state = self.lock();
         match &mut state.refused {
-            None => Admit::Send,
+            None => Some(Admit::Send),
+            Some(refusal) if refusal.probing => None,
             Some(refusal) if now >= refusal.next_probe => {
-                // Only one probe at a time: the others wait for the next interval.
+                refusal.probing = true;
                 refusal.next_probe = now + self.probe_interval;
-                Admit::Probe
+                Some(Admit::Probe)
             }
-            Some(_) => Admit::Refused,
+            Some(_) => Some(Admit::Refused),
         }
     }
 
-    /// Waits out any pause, then says whether the request may go.
+    /// Waits out any pause and any probe in flight, then says whether the request may go.
     pub(crate) async fn wait_and_admit(&self) -> Admit {
-        while let Some(until) = self.paused_until(Instant::now()) {
-            tokio::time::sleep_until(until.into()).await;
+        loop {
+            if let Some(until) = self.paused_until(Instant::now()) {
+                tokio::time::sleep_until(until.into()).await;
+                continue;
+            }
+            match self.admit(Instant::now()) {
+                Some(admit) => return admit,
+                None => tokio::time::sleep(PROBE_WAIT).await,
+            }
         }
-        self.admit(Instant::now())
+    }
+
+    /// A probe got an answer that says nothing of the key (a 5xx, a timeout): the next request
+    /// probes again.
+    pub(crate) fn end_probe(&self, now: Instant) {
+        if let Some(refusal) = &mut self.lock().refused
+            && refusal.probing
+        {
+            refusal.probing = false;
+            refusal.next_probe = now;
+        }
     }
 
     /// Pauses every request until `until` (a later pause already in force stands).
@@ -90,17 +116,23 @@ impl Gate {
         }
     }
 
-    /// The server refused the key at `now`; `true` when it was accepted until then, so that the
-    /// refusal is reported once.
+    /// The server refused the key at `now` (a probe's answer included); `true` when it was
+    /// accepted until then, so that the refusal is reported once.
     pub(crate) fn refuse(&self, now: Instant) -> bool {
         let mut state = self.lock();
-        let first = state.refused.is_none();
-        if first {
-            state.refused = Some(Refusal {
-                next_probe: now + self.probe_interval,
-            });
+        match &mut state.refused {
+            Some(refusal) => {
+                refusal.probing = false;
+                false
+            }
+            None => {
+                state.refused = Some(Refusal {
+                    next_probe: now + self.probe_interval,
+                    probing: false,
+                });
+                true
+            }
         }
-        first
     }
 
     /// A request was accepted; `true` when the key had been refused until then.
@@ -122,16 +154,32 @@ mod tests {
     fn a_refused_key_lets_one_probe_through_per_interval() {
         let gate = Gate::new(Duration::from_secs(10));
         let t0 = Instant::now();
-        assert_eq!(gate.admit(t0), Admit::Send);
+        assert_eq!(gate.admit(t0), Some(Admit::Send));
         assert!(gate.refuse(t0), "the first refusal is new");
         assert!(!gate.refuse(t0), "a second one is not");
-        assert_eq!(gate.admit(t0 + Duration::from_secs(9)), Admit::Refused);
+        assert_eq!(
+            gate.admit(t0 + Duration::from_secs(9)),
+            Some(Admit::Refused)
+        );
         let t10 = t0 + Duration::from_secs(10);
-        assert_eq!(gate.admit(t10), Admit::Probe);
-        assert_eq!(gate.admit(t10), Admit::Refused, "one probe at a time");
-        assert_eq!(gate.admit(t10 + Duration::from_secs(10)), Admit::Probe);
+        assert_eq!(gate.admit(t10), Some(Admit::Probe));
+        assert_eq!(gate.admit(t10), None, "the others wait for the probe");
+        assert!(!gate.refuse(t10), "the probe is refused: no second report");
+        assert_eq!(
+            gate.admit(t10),
+            Some(Admit::Refused),
+            "until the next interval"
+        );
+        let t20 = t10 + Duration::from_secs(10);
+        assert_eq!(gate.admit(t20), Some(Admit::Probe));
+        gate.end_probe(t20);
+        assert_eq!(
+            gate.admit(t20),
+            Some(Admit::Probe),
+            "an answer that says nothing of the key: probe again"
+        );
         assert!(gate.accepted(), "the probe was accepted: sending resumes");
-        assert_eq!(gate.admit(t10), Admit::Send);
+        assert_eq!(gate.admit(t20), Some(Admit::Send));
         assert!(!gate.accepted());
     }
 
@@ -141,7 +189,7 @@ mod tests {
         let now = Instant::now();
         gate.refuse(now);
         gate.reset();
-        assert_eq!(gate.admit(now), Admit::Send);
+        assert_eq!(gate.admit(now), Some(Admit::Send));
     }
 
     #[test]

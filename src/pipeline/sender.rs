@@ -224,10 +224,16 @@ impl Sender {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            if self.gate.wait_and_admit().await == Admit::Refused {
-                return Err(Failure::KeyRefused);
+            let probe = match self.gate.wait_and_admit().await {
+                Admit::Refused => return Err(Failure::KeyRefused),
+                Admit::Probe => true,
+                Admit::Send => false,
+            };
+            let result = call().await;
+            if probe && matches!(&result, Err(e) if !matches!(e.status(), Some(401 | 403))) {
+                self.gate.end_probe(Instant::now());
             }
-            let error = match call().await {
+            let error = match result {
                 Ok(value) => {
                     if self.gate.accepted() {
                         self.diagnostics.info("key-accepted", || {
@@ -261,6 +267,13 @@ impl Sender {
             );
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// A success status whose body is not the documented JSON: taken as accepted, and said.
+    fn unexpected_body(&self, error: &Error) {
+        self.diagnostics.warn("unexpected-body", || {
+            format!("HoneyHive accepted the request but its answer was unexpected: {error}")
+        });
     }
 
     /// Says once that the key is refused, with where the key came from (never the key).
@@ -305,9 +318,18 @@ impl Sender {
             }
             other => other,
         };
-        let created = result?;
+        let record = match result {
+            Ok(created) => created.record,
+            // The server took the session but its answer is not the documented JSON: the id is
+            // the one sent, so its events can still go.
+            Err(Failure::Error(error @ Error::Decode { .. })) => {
+                self.unexpected_body(&error);
+                crate::wire::EventRecord::default()
+            }
+            Err(failure) => return Err(failure),
+        };
         add(&self.shared.counters.sessions_sent, 1);
-        Ok(created.record)
+        Ok(record)
     }
 
     /// Calls `send`; on a 404 re-creates the session (creation is idempotent) and calls it again.
@@ -341,6 +363,12 @@ impl Sender {
             };
             let failure = match self.with_session(job, send).await {
                 Ok(()) => {
+                    ledger.record(seqs, Outcome::Delivered);
+                    return;
+                }
+                Err(Failure::Error(error @ Error::Decode { .. })) => {
+                    // A success status: the server took the batch, whatever its answer says.
+                    self.unexpected_body(&error);
                     ledger.record(seqs, Outcome::Delivered);
                     return;
                 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod delivery;
+mod faults;
 mod mapping;
 mod sessions;
 

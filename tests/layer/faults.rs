@@ -1,0 +1,525 @@
+//! The fault suite: each fault the server can throw, with exact counts of what was sent, what
+//! arrived and what was counted. Every test ends with the books balanced: every span produced is
+//! delivered, refused, failed or dropped by reason, and nothing is pending.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tracing::info_span;
+use tracing_honeyhive::emulator::{Emulator, Fault};
+use tracing_honeyhive::{HoneyHiveLayer, HoneyHiveSpanExt, Stats};
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::{Captured, Harness, KEY, PATIENCE};
+
+/// After shutdown: every span produced is accounted for once, and nothing is pending.
+fn assert_balanced(stats: &Stats) {
+    assert_eq!(
+        stats.pending(),
+        0,
+        "nothing pending after shutdown: {stats:?}"
+    );
+    assert_eq!(
+        stats.produced(),
+        stats.delivered() + stats.refused() + stats.failed() + stats.dropped.total(),
+        "produced = delivered + refused + failed + dropped: {stats:?}"
+    );
+}
+
+/// The URL of a port nothing listens on.
+fn closed_url() -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    url
+}
+
+/// `sessions` sessions of one child each, in the harness's subscriber.
+fn sessions(harness: &Harness, sessions: usize) {
+    harness.run(|| {
+        for i in 0..sessions {
+            let _root = info_span!("turn", i).entered();
+            drop(info_span!("step").entered());
+        }
+    });
+}
+
+fn warnings(captured: &Captured, needle: &str) -> Vec<String> {
+    captured
+        .messages()
+        .into_iter()
+        .filter(|(_, m)| m.contains(needle))
+        .map(|(_, m)| m)
+        .collect()
+}
+
+#[test]
+fn retry_after_zero_or_in_the_past_backs_off_instead_of_retrying_in_a_loop() {
+    for retry_after in ["0", "Thu, 01 Jan 1970 00:00:00 GMT"] {
+        let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+        server.inject(
+            Fault::status(503)
+                .with_retry_after(retry_after)
+                .times(100_000),
+        );
+        let harness = Harness::on(server, |b| b.with_max_retry_time(Duration::from_secs(2)));
+        harness.run(|| drop(info_span!("throttled").entered()));
+        let started = Instant::now();
+        let _ = harness.guard.flush(Duration::from_secs(4));
+        let elapsed = started.elapsed();
+        let (server, report) = harness.shutdown(Duration::from_secs(1));
+        let requests = server.requests().len();
+        eprintln!(
+            "Retry-After {retry_after:?}: {requests} requests in {elapsed:?} for one span; {:?}",
+            report.stats
+        );
+        // Backoff from 200 ms, doubling, within a 2 s budget: a handful of attempts, not a loop.
+        assert!(
+            (2..=8).contains(&requests),
+            "{requests} requests for one span"
+        );
+        assert_eq!(report.stats.sessions_failed, 1, "{report:?}");
+        assert_eq!(report.stats.requests_retried, requests as u64 - 1);
+        assert_balanced(&report.stats);
+    }
+}
+
+#[test]
+fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let harness = Harness::on(server, |b| {
+        b.with_api_key("hh_wrong_key_0123456789abcdef")
+            .with_auth_retry_interval(Duration::from_millis(300))
+            .with_flush_interval(Duration::from_millis(20))
+    });
+    let started = Instant::now();
+    for _ in 0..50 {
+        sessions(&harness, 1);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let _ = harness.guard.flush(PATIENCE);
+    let elapsed = started.elapsed();
+    let requests = harness.server.requests();
+    let refused = requests.iter().filter(|r| r.status == Some(401)).count();
+    eprintln!(
+        "wrong key: 50 sessions over {elapsed:?}: {} requests, {refused} answered 401",
+        requests.len()
+    );
+    assert_eq!(refused, requests.len(), "every request was refused");
+    let bound = 2 + (elapsed.as_millis() / 300) as usize;
+    assert!(
+        refused <= bound,
+        "{refused} requests, more than one probe per interval (≤ {bound})"
+    );
+    let said = warnings(&harness.diagnostics, "refused the API key");
+    assert_eq!(said.len(), 1, "{:?}", harness.diagnostics.messages());
+    assert!(
+        said[0].contains("with_api_key"),
+        "names the key's source: {said:?}"
+    );
+    assert!(
+        harness
+            .diagnostics
+            .messages()
+            .iter()
+            .all(|(_, m)| !m.contains("hh_wrong_key")),
+        "the key is never logged"
+    );
+    let stats = harness.guard.stats();
+    assert_eq!(stats.dropped.unauthorized, 100, "{stats:?}");
+    // The application re-configures: sending resumes at once.
+    harness.guard.handle().set_api_key(KEY);
+    sessions(&harness, 3);
+    let report = harness.flush();
+    assert_eq!(report.delivered, 6, "{report:?}");
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_eq!(report.stats.delivered(), 6);
+    assert_balanced(&report.stats);
+}
+
+#[test]
+fn after_a_refused_key_an_accepted_probe_resumes_sending() {
+    // The key is refused once (as when it was rotated on the server and back), then accepted.
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.inject(Fault::status(403));
+    let harness = Harness::on(server, |b| {
+        b.with_auth_retry_interval(Duration::from_millis(200))
+    });
+    sessions(&harness, 1);
+    let report = harness.flush();
+    assert_eq!(report.stats.dropped.unauthorized, 2, "{report:?}");
+    std::thread::sleep(Duration::from_millis(250));
+    sessions(&harness, 2);
+    let report = harness.flush();
+    assert_eq!(
+        report.delivered, 4,
+        "the probe and what follows: {report:?}"
+    );
+    assert_eq!(
+        warnings(&harness.diagnostics, "accepts the API key again").len(),
+        1
+    );
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
+
+#[test]
+fn shutdown_while_the_server_is_down_counts_every_span_exactly() {
+    for round in 0..5 {
+        let (layer, guard) = HoneyHiveLayer::builder()
+            .with_api_url(closed_url())
+            .with_timeout(Duration::from_millis(100))
+            .with_queue_capacity(64)
+            .build()
+            .unwrap();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..100 {
+                let _root = info_span!("root").entered();
+                for _ in 0..4 {
+                    drop(info_span!("step").entered());
+                }
+            }
+        });
+        let started = Instant::now();
+        let report = guard.shutdown(Duration::from_millis(300));
+        let took = started.elapsed();
+        let stats = report.stats;
+        eprintln!("down, round {round}: shutdown took {took:?}; {report:?}");
+        assert!(
+            took < Duration::from_secs(2),
+            "within its deadline: {took:?}"
+        );
+        assert_eq!(stats.produced(), 500, "{stats:?}");
+        assert_eq!(stats.spans_queued + stats.dropped.queue_full, 500);
+        assert!(
+            stats.spans_queued >= 64,
+            "the queue took its capacity: {stats:?}"
+        );
+        assert_eq!(report.undelivered, stats.dropped.shutdown, "{report:?}");
+        assert_eq!(
+            report.sessions.undelivered + report.events.undelivered,
+            report.undelivered
+        );
+        assert_balanced(&stats);
+    }
+}
+
+#[test]
+fn a_burst_of_session_ends_below_capacity_drops_nothing() {
+    const THREADS: usize = 8;
+    const SESSIONS: usize = 200;
+    const CHILDREN: usize = 9;
+    let harness = Harness::new();
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            let dispatch = harness.dispatch.clone();
+            scope.spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for _ in 0..SESSIONS {
+                        let _root = info_span!("burst").entered();
+                        for _ in 0..CHILDREN {
+                            drop(info_span!("step", inputs.text = "x".repeat(200)).entered());
+                        }
+                    }
+                });
+            });
+        }
+    });
+    let produced = (THREADS * SESSIONS * (CHILDREN + 1)) as u64;
+    assert!(produced < 16_384, "below the default capacity");
+    let report = harness.flush();
+    let stats = report.stats;
+    eprintln!("burst: {produced} spans from {THREADS} threads: {stats:?}");
+    assert_eq!(stats.dropped.queue_full, 0, "{stats:?}");
+    assert_eq!(stats.sessions_completed, (THREADS * SESSIONS) as u64);
+    assert_eq!(stats.events_sent, (THREADS * SESSIONS * CHILDREN) as u64);
+    let ended = harness
+        .server
+        .sessions()
+        .iter()
+        .filter(|s| s.end_time.is_some())
+        .count();
+    assert_eq!(ended, THREADS * SESSIONS, "every session got its end");
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
+
+#[test]
+fn far_more_spans_than_the_server_takes_are_bounded_and_counted_exactly() {
+    const CAPACITY: usize = 256;
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(Duration::from_millis(20));
+    let harness = Harness::on(server, |b| {
+        b.with_queue_capacity(CAPACITY)
+            .with_max_concurrent_requests(2)
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut most_pending = 0;
+    let mut produced = 0u64;
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut most = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(harness.guard.stats().pending());
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            most
+        });
+        harness.run(|| {
+            for _ in 0..500 {
+                let _root = info_span!("flood").entered();
+                for _ in 0..9 {
+                    drop(info_span!("step").entered());
+                }
+                produced += 10;
+            }
+        });
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        most_pending = watcher.join().unwrap();
+    });
+    let (server, report) = harness.shutdown(PATIENCE);
+    let stats = report.stats;
+    eprintln!(
+        "flood: {produced} produced, {} queued, {} dropped (queue full), {} events on the server, \
+         most pending {most_pending}",
+        stats.spans_queued,
+        stats.dropped.queue_full,
+        server.events().len()
+    );
+    assert!(most_pending <= CAPACITY as u64, "held at most the capacity");
+    assert!(stats.dropped.queue_full > 0, "{stats:?}");
+    assert_eq!(stats.produced(), produced);
+    assert_eq!(stats.events_sent, server.events().len() as u64);
+    assert_eq!(server.repeated_events(), 0);
+    assert_balanced(&stats);
+}
+
+#[test]
+fn a_session_with_20k_direct_children_streams_out_and_gets_its_final_state() {
+    const CHILDREN: usize = 20_000;
+    let server = Emulator::builder()
+        .with_api_key(KEY)
+        .with_body_limit(256 * 1024)
+        .start()
+        .unwrap();
+    let harness = Harness::on(server, |b| b.with_queue_capacity(4 * CHILDREN));
+    harness.run(|| {
+        let root = info_span!("long", outputs.answer = tracing::field::Empty).entered();
+        for _ in 0..CHILDREN {
+            drop(info_span!("step").entered());
+        }
+        root.record("outputs.answer", "done");
+    });
+    let report = harness.flush();
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(report.stats.delivered(), CHILDREN as u64 + 1, "{report:?}");
+    let session = &harness.server.sessions()[0];
+    assert!(session.end_time.is_some(), "{session:?}");
+    assert!(session.duration.is_some());
+    assert_eq!(session.outputs, Some(serde_json::json!({"answer": "done"})));
+    let metadata = session.metadata.clone().unwrap();
+    assert_eq!(
+        metadata["honeyhive.children_ids_omitted"],
+        (CHILDREN - 1000) as u64,
+        "says what it left out"
+    );
+    assert_eq!(session.children_ids.as_ref().map(Vec::len), Some(1000));
+    assert_eq!(harness.server.events().len(), CHILDREN);
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
+
+#[test]
+fn refusals_after_the_first_are_summarised_by_shutdown() {
+    let harness = Harness::with_faults([Fault::status(400)
+        .with_body(
+            "application/json",
+            r#"{"statusCode":400,"message":"odd event","success":false}"#,
+        )
+        .times(3)
+        .on_path("/v1/sessions/")]);
+    sessions(&harness, 3);
+    let report = harness.flush();
+    assert_eq!(report.stats.events_rejected, 3, "{report:?}");
+    let captured = harness.diagnostics.clone();
+    let (_, report) = harness.shutdown(PATIENCE);
+    let first = warnings(&captured, "refused event");
+    assert_eq!(first.len(), 2, "{:?}", captured.messages());
+    assert!(first[0].contains("odd event"), "{first:?}");
+    assert!(
+        first[1].starts_with("2 more similar message(s) held back; the last: "),
+        "{first:?}"
+    );
+    // Each names the event id.
+    let id = |m: &str| m.split(['(', ')']).nth(1).map(str::to_owned);
+    assert!(
+        id(&first[0]).is_some_and(|id| uuid::Uuid::parse_str(&id).is_ok()),
+        "{first:?}"
+    );
+    assert_balanced(&report.stats);
+}
+
+#[test]
+fn the_verbose_start_line_is_always_logged() {
+    for _ in 0..20 {
+        let server = Emulator::builder().start().unwrap();
+        let (layer, guard) = HoneyHiveLayer::builder()
+            .with_api_url(server.url())
+            .with_verbose(true)
+            .build()
+            .unwrap();
+        let captured = Captured::default();
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(layer)
+                .with(captured.clone()),
+        );
+        let _ = guard.shutdown(PATIENCE);
+        drop(dispatch);
+        let lines = warnings(&captured, "sends to");
+        assert_eq!(lines.len(), 1, "{:?}", captured.messages());
+        assert!(lines[0].contains(&server.url()), "{lines:?}");
+    }
+}
+
+#[test]
+fn json_nested_deeper_than_the_limit_is_cut_and_the_event_still_lands() {
+    let harness = Harness::new();
+    let mut deep = Value::from("leaf");
+    for _ in 0..200 {
+        deep = Value::Array(vec![deep]);
+    }
+    harness.run(|| {
+        let _root = info_span!("root").entered();
+        let step = info_span!("deep");
+        step.set_inputs(serde_json::json!({ "tree": deep }));
+        drop(step.entered());
+    });
+    let report = harness.flush();
+    assert_eq!(report.delivered, 2, "{report:?}");
+    assert_eq!(report.stats.fields_truncated, 1);
+    let inputs = harness.event("deep").inputs.unwrap();
+    let mut node = &inputs["tree"];
+    let mut depth = 1; // `inputs` itself
+    while let Value::Array(items) = node {
+        depth += 1;
+        node = &items[0];
+    }
+    assert_eq!(depth, tracing_honeyhive::limits::MAX_DEPTH);
+    assert_eq!(node, tracing_honeyhive::limits::DEPTH_MARKER);
+}
+
+#[test]
+fn a_key_echoed_by_the_server_is_never_printed() {
+    let echo = format!(
+        r#"{{"statusCode":400,"message":"bad request from Bearer {KEY}","success":false}}"#
+    );
+    let harness = Harness::with_faults([
+        Fault::status(400)
+            .with_body("application/json", echo.clone())
+            .on_path("/v1/sessions/"),
+        Fault::status(500)
+            .with_body("text/plain", format!("upstream said {KEY}"))
+            .on_path("/v1/events/"),
+    ]);
+    sessions(&harness, 1);
+    let report = harness.flush();
+    assert_eq!(report.stats.events_rejected, 1, "{report:?}");
+    let messages = harness.diagnostics.messages();
+    assert!(
+        messages
+            .iter()
+            .any(|(_, m)| m.contains("bad request from Bearer")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().all(|(_, m)| !m.contains(KEY)),
+        "{messages:?}"
+    );
+    // The client's errors too.
+    let client = tracing_honeyhive::Client::builder()
+        .with_api_key(KEY)
+        .with_api_url(harness.server.url())
+        .build()
+        .unwrap();
+    harness
+        .server
+        .inject(Fault::status(400).with_body("application/json", echo));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let error = runtime
+        .block_on(client.create_session(&Default::default()))
+        .unwrap_err();
+    for text in [error.to_string(), format!("{error:?}")] {
+        assert!(!text.contains(KEY), "{text}");
+        assert!(text.contains("bad request from Bearer hh_"), "{text}");
+    }
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
+
+#[test]
+fn unexpected_success_bodies_are_taken_as_accepted() {
+    let harness = Harness::with_faults([
+        Fault::status(200)
+            .with_body("text/html", "<html>ok</html>")
+            .on_path("/v1/sessions"),
+        Fault::status(200)
+            .with_body("application/json", r#"{"unexpected": true}"#)
+            .on_path("/v1/sessions/"),
+    ]);
+    harness.run(|| {
+        let _root = info_span!("root").entered();
+        drop(info_span!("step").entered());
+    });
+    let report = harness.flush();
+    assert!(report.is_complete(), "{report:?}");
+    // The create's answer was not JSON, but its 200 stands: the session got its events. The
+    // batch answer lacked `success`; taken as accepted.
+    assert_eq!(report.delivered, 2, "{report:?}");
+    assert_eq!(
+        warnings(&harness.diagnostics, "answer was unexpected").len(),
+        1,
+        "{:?}",
+        harness.diagnostics.messages()
+    );
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
+
+#[test]
+fn a_slow_server_never_slows_the_application_thread() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(Duration::from_millis(400));
+    let harness = Harness::on(server, |b| {
+        b.with_timeout(Duration::from_millis(100))
+            .with_max_retry_time(Duration::from_millis(500))
+            .with_queue_capacity(512)
+    });
+    let mut longest = Duration::ZERO;
+    harness.run(|| {
+        for _ in 0..200 {
+            let root = info_span!("root");
+            for _ in 0..4 {
+                let step = info_span!("step");
+                let started = Instant::now();
+                drop(step);
+                longest = longest.max(started.elapsed());
+            }
+            let started = Instant::now();
+            drop(root);
+            longest = longest.max(started.elapsed());
+        }
+    });
+    let (server, report) = harness.shutdown(Duration::from_millis(500));
+    eprintln!(
+        "slow server: longest span close {longest:?} over 1000 spans; {} requests; {:?}",
+        server.requests().len(),
+        report.stats
+    );
+    assert!(report.stats.failed() + report.stats.dropped.total() > 0);
+    assert_balanced(&report.stats);
+}
