@@ -59,20 +59,42 @@ impl<S: Subscriber> Layer<S> for PerThread {
     }
 }
 
+/// Everything the fmt layer writes, to look for the key in it.
+#[derive(Clone, Default)]
+struct Written(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Written {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const KEY: &str = "hh_self_tracing_0123456789abcdef";
+
 #[test]
 fn the_exporters_own_tracing_never_becomes_sessions_or_events() {
-    let server = Emulator::builder().start().unwrap();
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
     let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_key(KEY)
         .with_api_url(server.url())
         .with_flush_interval(Duration::from_millis(20))
         .with_verbose(true)
         .build()
         .unwrap();
     let seen = PerThread::default();
+    let written = Written::default();
     tracing_subscriber::registry()
         .with(layer)
         .with(seen.clone())
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
+        .with({
+            let written = written.clone();
+            tracing_subscriber::fmt::layer().with_writer(move || written.clone())
+        })
         .with(LevelFilter::TRACE)
         .init();
 
@@ -104,4 +126,19 @@ fn the_exporters_own_tracing_never_becomes_sessions_or_events() {
     assert_eq!(server.requests().len(), requests, "nothing more was sent");
     let stats = guard.stats();
     assert_eq!(stats.spans_queued, 9, "{stats:?}");
+    // A refusal that echoes the key, logged at TRACE by every crate involved.
+    server.inject(
+        tracing_honeyhive::emulator::Fault::status(400)
+            .with_body("text/plain", format!("no such thing as Bearer {KEY}"))
+            .on_path("/v1/sessions/"),
+    );
+    drop(info_span!("turn", turn = 4).in_scope(|| info_span!("refused").entered()));
+    guard.flush(Duration::from_secs(20)).unwrap();
+    let written = String::from_utf8_lossy(&written.0.lock().unwrap()).into_owned();
+    assert!(
+        written.contains("no such thing as Bearer hh_"),
+        "the refusal was logged"
+    );
+    assert!(written.contains("TRACE"), "the log ran at TRACE");
+    assert!(!written.contains(KEY), "the key never reaches the log");
 }

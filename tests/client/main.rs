@@ -417,3 +417,34 @@ async fn session_tree_returns_the_session_with_its_events_nested() {
     let err = client.session_tree(Uuid::new_v4()).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_key_never_reaches_another_host() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirecting = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = format!("http://{}/v1/sessions", other.local_addr().unwrap());
+    let url = format!("http://{}", redirecting.local_addr().unwrap());
+    let answer = tokio::spawn(async move {
+        let (mut stream, _) = redirecting.accept().await.unwrap();
+        let mut request = vec![0; 64 * 1024];
+        let _ = stream.read(&mut request).await.unwrap();
+        let reply = format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"
+        );
+        stream.write_all(reply.as_bytes()).await.unwrap();
+    });
+    let client = Client::builder()
+        .with_api_key("hh_redirect_test_0123456789")
+        .with_api_url(url)
+        .build()
+        .unwrap();
+    let error = client
+        .create_session(&CreateSession::default())
+        .await
+        .unwrap_err();
+    answer.await.unwrap();
+    assert_eq!(error.status(), Some(307), "{error}");
+    let followed = tokio::time::timeout(Duration::from_millis(300), other.accept()).await;
+    assert!(followed.is_err(), "nothing connected to the other host");
+}
