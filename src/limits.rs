@@ -6,8 +6,27 @@
 //! than that is replaced by the string [`DEPTH_MARKER`], and each cut counts in
 //! [`Stats::fields_truncated`](crate::Stats::fields_truncated). HoneyHive's own limits are not
 //! published; JSON parsers commonly stop at 128 levels, and the layer stays well below.
+//!
+//! Sizes, in bytes of JSON:
+//!
+//! | what | limit | when it is passed |
+//! |---|---|---|
+//! | one field's text | [`with_max_field_bytes`](crate::layer::Builder::with_max_field_bytes), 256 KiB | the text is cut at a character boundary and ends with a marker |
+//! | one event | [`MAX_EVENT_BYTES`], 1 MiB | its largest values are replaced, largest first, by a marker naming their size, until it fits |
+//! | one batch request | [`MAX_BATCH_BYTES`], 4 MiB | the batch is split; an event always goes, alone if need be |
+//!
+//! Every cut counts in [`Stats::fields_truncated`](crate::Stats::fields_truncated): an event is
+//! trimmed, never refused whole or dropped silently.
 
 use serde_json::Value;
+
+use crate::wire::{Event, JsonObject};
+
+/// The largest event sent, in bytes of JSON.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// The largest batch request sent, in bytes of JSON (a larger event goes alone).
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// The deepest nesting kept in a structured value.
 pub const MAX_DEPTH: usize = 64;
@@ -50,9 +69,108 @@ fn dismantle(value: Value) {
     }
 }
 
+/// Bytes of `value` as JSON, counted without building the text.
+pub(crate) fn json_size(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// Trims `event` to at most `max` bytes of JSON: the largest value of its `inputs`, `outputs`,
+/// `config`, `metadata`, `metrics`, `feedback` or `user_properties` is replaced by a marker
+/// naming its size, then the next largest, until it fits. Returns the event's size and how many
+/// values were cut. An event whose fixed fields alone exceed `max` keeps them.
+pub(crate) fn fit_event(event: &mut Event, max: usize) -> (usize, u32) {
+    let mut size = json_size(event);
+    if size <= max {
+        return (size, 0);
+    }
+    // Every top-level value with its size, largest first; each cut saves its size less the
+    // marker's, so the event is measured once more only at the end.
+    let mut values: Vec<(usize, usize, String)> = Vec::new();
+    for index in 0..BUCKETS {
+        if let Some(map) = bucket_mut(event, index) {
+            values.extend(map.iter().map(|(k, v)| (json_size(v), index, k.clone())));
+        }
+    }
+    values.sort_by_key(|v| std::cmp::Reverse(v.0));
+    let mut cut = 0u32;
+    for (bytes, index, key) in values {
+        if size <= max {
+            break;
+        }
+        let marker = format!("[cut: {bytes} bytes, over the {max}-byte event limit]");
+        let saved = bytes.saturating_sub(json_size(&marker));
+        if saved == 0 {
+            break;
+        }
+        if let Some(slot) = bucket_mut(event, index).and_then(|map| map.get_mut(&key)) {
+            dismantle(std::mem::replace(slot, Value::String(marker)));
+            size -= saved;
+            cut = cut.saturating_add(1);
+        }
+    }
+    (json_size(event), cut)
+}
+
+/// How many object fields an event has ([`bucket_mut`]).
+const BUCKETS: usize = 7;
+
+/// An event's object fields, by index.
+fn bucket_mut(event: &mut Event, index: usize) -> Option<&mut JsonObject> {
+    match index {
+        0 => Some(&mut event.inputs),
+        1 => event.outputs.as_mut(),
+        2 => event.config.as_mut(),
+        3 => event.metadata.as_mut(),
+        4 => event.metrics.as_mut(),
+        5 => event.feedback.as_mut(),
+        6 => event.user_properties.as_mut(),
+        _ => None,
+    }
+}
+
+/// Splits events of the given sizes into consecutive batches of at most `max_events` events and
+/// `max_bytes` bytes (an event larger than that goes alone): the end index of each batch.
+pub(crate) fn batch_ends(sizes: &[usize], max_events: usize, max_bytes: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let (mut count, mut bytes) = (0, 0usize);
+    for (i, &size) in sizes.iter().enumerate() {
+        // `{"events":[` … `]}` and the commas between events.
+        let cost = size.saturating_add(1);
+        if count > 0 && (count == max_events.max(1) || bytes.saturating_add(cost) > max_bytes) {
+            ends.push(i);
+            count = 0;
+        }
+        if count == 0 {
+            bytes = 13;
+        }
+        count += 1;
+        bytes = bytes.saturating_add(cost);
+    }
+    if count > 0 {
+        ends.push(sizes.len());
+    }
+    ends
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use crate::wire::EventType;
 
     use super::*;
 
@@ -108,5 +226,51 @@ mod tests {
             .unwrap()
             .join()
             .unwrap();
+    }
+
+    #[test]
+    fn json_size_is_the_length_of_the_text() {
+        let value = json!({"a": [1, "two", null], "é": "ü"});
+        assert_eq!(json_size(&value), serde_json::to_vec(&value).unwrap().len());
+    }
+
+    #[test]
+    fn an_event_over_the_limit_loses_its_largest_values_first() {
+        let mut event = Event::new(EventType::Tool);
+        event.inputs.insert("small".into(), json!("s".repeat(100)));
+        event.inputs.insert("big".into(), json!("b".repeat(5000)));
+        let mut metadata = JsonObject::new();
+        metadata.insert("bigger".into(), json!(["m".repeat(8000)]));
+        event.metadata = Some(metadata);
+        let (size, cut) = fit_event(&mut event, 6000);
+        assert_eq!(cut, 1, "the largest alone was enough");
+        assert!(size <= 6000, "{size}");
+        assert_eq!(size, json_size(&event));
+        assert_eq!(
+            event.metadata.as_ref().unwrap()["bigger"],
+            json!("[cut: 8004 bytes, over the 6000-byte event limit]")
+        );
+        assert_eq!(event.inputs["big"], json!("b".repeat(5000)), "kept");
+        let (size, cut) = fit_event(&mut event, 1000);
+        assert_eq!(cut, 1);
+        assert!(size <= 1000, "{size}");
+        assert_eq!(event.inputs["small"], json!("s".repeat(100)), "kept");
+    }
+
+    #[test]
+    fn an_event_within_the_limit_is_untouched() {
+        let mut event = Event::new(EventType::Chain);
+        event.inputs.insert("q".into(), json!("hello"));
+        let before = event.clone();
+        assert_eq!(fit_event(&mut event, MAX_EVENT_BYTES).1, 0);
+        assert_eq!(event, before);
+    }
+
+    #[test]
+    fn batches_are_split_by_count_and_by_bytes_and_a_huge_event_goes_alone() {
+        assert_eq!(batch_ends(&[10; 5], 2, 1000), [2, 4, 5]);
+        assert_eq!(batch_ends(&[400, 400, 400], 100, 1000), [2, 3]);
+        assert_eq!(batch_ends(&[10, 5000, 10], 100, 1000), [1, 2, 3]);
+        assert_eq!(batch_ends(&[], 100, 1000), Vec::<usize>::new());
     }
 }

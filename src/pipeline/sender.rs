@@ -19,6 +19,7 @@ use super::retry::{self, Class, RetryPolicy};
 use super::stats::add;
 use crate::client::Client;
 use crate::error::Error;
+use crate::limits;
 use crate::wire::{CreateSession, Event, UpdateEvent};
 
 /// What became of one span.
@@ -63,6 +64,8 @@ pub(crate) struct Job {
     /// Events, with the sequence number of their span.
     pub(crate) seqs: Vec<u64>,
     pub(crate) events: Vec<Event>,
+    /// Each event's size in bytes of JSON, to keep batches within the byte limit.
+    pub(crate) sizes: Vec<usize>,
     pub(crate) batch_size: usize,
     /// The session's final state as an update.
     pub(crate) update: Option<UpdateEvent>,
@@ -187,10 +190,8 @@ impl Sender {
                 }
             }
         }
-        let batch_size = job.batch_size.max(1);
         let mut start = 0;
-        while start < job.events.len() {
-            let end = (start + batch_size).min(job.events.len());
+        for end in limits::batch_ends(&job.sizes, job.batch_size, limits::MAX_BATCH_BYTES) {
             let (seqs, events) = (&job.seqs[start..end], &job.events[start..end]);
             self.deliver(&job, seqs, events, &ledger).await;
             start = end;

@@ -10,6 +10,7 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::sender::Job;
+use crate::limits;
 use crate::mapping::{Mapper, merge_updates};
 use crate::recorded::{Children, FinishedSpan, Role, SessionSeed};
 use crate::wire::{CreateSession, UpdateEvent};
@@ -120,6 +121,17 @@ impl Session {
         }
         let id = self.seed.id;
         let pending = std::mem::take(&mut self.pending);
+        let mut sizes = Vec::with_capacity(pending.len());
+        let events = pending
+            .iter()
+            .map(|p| {
+                let mut event = mapper.event(&p.span, p.parent, &p.children, truncated);
+                let (size, cut) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
+                *truncated = truncated.saturating_add(cut);
+                sizes.push(size);
+                event
+            })
+            .collect();
         let mut job = Job {
             session_id: id,
             batch_size,
@@ -132,10 +144,8 @@ impl Session {
             },
             start_ms: self.start_ms,
             seqs: pending.iter().map(|p| p.seq).collect(),
-            events: pending
-                .iter()
-                .map(|p| mapper.event(&p.span, p.parent, &p.children, truncated))
-                .collect(),
+            events,
+            sizes,
             ..Job::default()
         };
         self.oldest = None;

@@ -523,3 +523,81 @@ fn a_slow_server_never_slows_the_application_thread() {
     assert!(report.stats.failed() + report.stats.dropped.total() > 0);
     assert_balanced(&report.stats);
 }
+
+#[test]
+fn oversized_and_odd_values_are_trimmed_to_the_size_policy_and_land() {
+    use tracing_honeyhive::limits::{MAX_BATCH_BYTES, MAX_EVENT_BYTES};
+    let harness = Harness::new();
+    let huge = "h".repeat(3 * 1024 * 1024);
+    let many_fields: Vec<(String, Value)> = (0..5000)
+        .map(|i| (format!("f{i}"), Value::from("v".repeat(1024))))
+        .collect();
+    let array: Vec<u32> = (0..100_000).collect();
+    harness.run(|| {
+        let _root = info_span!("root").entered();
+        drop(info_span!("huge field", inputs.document = huge.as_str()).entered());
+        let wide = info_span!("thousands of fields");
+        wide.set_metadata(Value::Object(many_fields.into_iter().collect()));
+        drop(wide.entered());
+        let long = info_span!("long array");
+        long.set_inputs(serde_json::json!({ "ids": array }));
+        drop(long.entered());
+        drop(
+            info_span!(
+                "odd numbers and text",
+                metrics.nan = f64::NAN,
+                metrics.inf = f64::INFINITY,
+                metrics.big = u128::MAX,
+                metrics.small = i128::MIN,
+                inputs.control = "bell\u{7} nul\u{0} esc\u{1b}",
+                honeyhive.event_type = "not-a-type",
+            )
+            .entered(),
+        );
+    });
+    let report = harness.flush();
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(report.delivered, 5, "every event lands: {report:?}");
+    assert!(report.stats.fields_truncated >= 2, "{report:?}");
+    let document = harness.event("huge field").inputs.unwrap()["document"].clone();
+    assert!(document.as_str().unwrap().len() <= 256 * 1024 + 64);
+    let wide = harness.event("thousands of fields").metadata.unwrap();
+    let wide = wide.as_object().unwrap();
+    let cut = wide
+        .values()
+        .filter(|v| v.as_str().is_some_and(|s| s.starts_with("[cut: ")))
+        .count();
+    assert!(
+        cut > 0 && cut < 5000,
+        "largest first, only as many as needed: {cut}"
+    );
+    assert_eq!(
+        harness.event("long array").inputs.unwrap()["ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(100_000),
+        "under the event limit: kept whole"
+    );
+    let odd = harness.event("odd numbers and text");
+    let metrics = odd.metrics.unwrap();
+    assert_eq!(metrics["nan"], "NaN");
+    assert_eq!(
+        metrics["big"],
+        u128::MAX.to_string(),
+        "beyond 64 bits: decimal text"
+    );
+    assert_eq!(odd.event_type.as_deref(), Some("chain"));
+    for request in harness.server.requests() {
+        assert!(request.body.len() <= MAX_BATCH_BYTES + MAX_EVENT_BYTES);
+        if request.path.ends_with("/events/batch") {
+            let body = request.json().expect("valid JSON");
+            for event in body["events"].as_array().unwrap() {
+                assert!(serde_json::to_vec(event).unwrap().len() <= MAX_EVENT_BYTES);
+            }
+            let schema = crate::common::schema("session-event-batch.json");
+            assert!(schema.is_valid(&body), "{}", request.path);
+        }
+    }
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
