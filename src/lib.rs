@@ -113,6 +113,10 @@
 //!   is cut with a `…[truncated N bytes]` marker, counted in [`Stats::fields_truncated`];
 //! - `NaN` and `±inf`, which JSON cannot hold, are sent as the strings `"NaN"`, `"inf"`,
 //!   `"-inf"`;
+//! - an `i128` or `u128` that fits 64 bits is a JSON number; beyond that it is sent as its
+//!   decimal text (`"340282366920938463463374607431768211455"`), which no JSON reader rounds;
+//! - a structured value nested deeper than 64 levels is cut there, and an event larger than
+//!   1 MiB is trimmed, largest values first (see [`limits`]);
 //! - a `honeyhive.session_id` that is not a UUID is ignored and kept as
 //!   `metadata["honeyhive.invalid_session_id"]`; a `honeyhive.event_type` that is not `model`,
 //!   `tool` or `chain` is ignored and kept as `metadata["honeyhive.invalid_event_type"]`;
@@ -141,26 +145,52 @@
 //! # Delivery
 //!
 //! - **The application never waits.** Callbacks copy field values; a closing span is handed to
-//!   a bounded queue with `try_send`. When the queue is full the span is dropped and counted
-//!   ([`Dropped::queue_full`]); a slow or unreachable server costs the application nothing.
+//!   a bounded queue with `try_send`, which never blocks, takes no lock and wakes no thread (the
+//!   exporter looks at the queue on its own timer). At most
+//!   [`with_queue_capacity`](layer::Builder::with_queue_capacity) spans (16 384) are held,
+//!   queued or being sent: that bound is exact, and a span that closes beyond it is dropped and
+//!   counted ([`Dropped::queue_full`]). A slow or unreachable server costs the application
+//!   nothing.
 //! - **Sessions first, events in batches.** The exporter thread, with its own tokio runtime,
 //!   creates each session (`POST /v1/sessions`) before any of its events, and sends events in
-//!   batches of `HH_BATCH_SIZE`, at most `HH_FLUSH_INTERVAL` late. A short session goes complete
-//!   in one create; a long one is created with its first events and its end state (outputs,
-//!   metrics, end time, duration) is written when its root closes (`PUT /v1/events/{id}`).
+//!   batches of `HH_BATCH_SIZE` (and at most 4 MiB), at most `HH_FLUSH_INTERVAL` late. A short
+//!   session goes complete in one create; a long one is created with its first events and its
+//!   end state (outputs, metrics, end time, duration) is written when its root closes
+//!   (`PUT /v1/events/{id}`).
 //! - **Retries.** Transport errors, timeouts, 408, 429 and 5xx are retried with exponential
-//!   backoff and jitter for up to two minutes, waiting as long as `Retry-After` asks. A batch
-//!   answered 404 re-creates its session (creation is idempotent) and is sent again. A batch
-//!   answered 400, 413 or 422 is split until the refused events stand alone: the others land,
-//!   and each refusal is reported once with the server's message.
+//!   backoff and jitter for up to two minutes. `Retry-After` (seconds or an HTTP date) is a
+//!   floor on the backoff, never a replacement, and a 429 or 503 that carries it pauses every
+//!   request to the host, not only the one answered. A batch answered 404 re-creates its session
+//!   (creation is idempotent) and is sent again. A batch answered 400, 413 or 422 is split until
+//!   the refused events stand alone: the others land, and each refusal is reported with the
+//!   server's message and the event's id. A 2xx whose body is not the documented JSON is taken
+//!   as accepted, and said.
+//! - **A refused key stops sending.** After a 401 or 403 the exporter says so once, naming where
+//!   the key came from (never the key), and sends nothing: spans are dropped and counted
+//!   ([`Dropped::unauthorized`]) but for one probe request every
+//!   [`with_auth_retry_interval`](layer::Builder::with_auth_retry_interval) (60 s). Sending
+//!   resumes when a probe is accepted, or at once after [`Handle::set_api_key`].
+//! - **Sizes are bounded, never refused whole.** A field's text is cut at 256 KiB, an event is
+//!   trimmed to 1 MiB (largest values first, each replaced by a marker naming its size), a
+//!   structured value keeps 64 levels of nesting, a `children_ids` list keeps 1000 ids (the rest
+//!   are counted in `metadata["honeyhive.children_ids_omitted"]`; every event names its parent);
+//!   every cut counts in [`Stats::fields_truncated`]. See [`limits`].
 //! - **Flush and shutdown.** [`Guard::flush`] and [`Guard::shutdown`] send what was queued
-//!   before them and say what was delivered and what was not ([`Report`]); dropping the
-//!   [`Guard`] shuts down within a deadline. Both block the calling thread, and are safe inside
-//!   any async runtime.
-//! - **Everything is counted.** [`Guard::stats`] gives [`Stats`]; every span queued ends as
-//!   delivered, refused, failed or dropped at shutdown. The exporter's own messages (refusals,
-//!   drops, failures) are `tracing` events with target `tracing_honeyhive`, rate-limited, sent
-//!   to the subscriber the layer is in: they reach the application's own log.
+//!   before them and say what was delivered and what was not, for sessions and events apart
+//!   ([`Report`]); dropping the [`Guard`] shuts down within a deadline. Both block the calling
+//!   thread, and are safe inside any async runtime.
+//! - **Everything is counted, exactly.** [`Guard::stats`] gives [`Stats`]: every span produced
+//!   is delivered, refused, failed or dropped by reason, or still pending —
+//!   `produced = delivered + refused + failed + dropped + pending` on every path, shutdown
+//!   included. The exporter's own messages (refusals, drops, failures) are `tracing` events with
+//!   target `tracing_honeyhive`, sent to the subscriber the layer is in: they reach the
+//!   application's own log. Messages of one kind are given at most every ten seconds; those held
+//!   back are summarised (their count and the last one) once the interval has passed, and at
+//!   shutdown at the latest.
+//! - **The key stays secret.** It is redacted in every `Debug`, never logged (even when a server
+//!   echoes it back: anything quoting a server is redacted), sent only to the configured host
+//!   (no redirect is followed), and plain `http://` to a host that is not loopback is refused
+//!   unless allowed. TLS is rustls.
 //! - **No feedback loop.** The layer ignores whatever happens on the exporter's threads, so the
 //!   HTTP client's own tracing (hyper, h2) never becomes spans to send.
 //!

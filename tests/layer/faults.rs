@@ -601,3 +601,69 @@ fn oversized_and_odd_values_are_trimmed_to_the_size_policy_and_land() {
     let (_, report) = harness.shutdown(PATIENCE);
     assert_balanced(&report.stats);
 }
+
+#[test]
+fn ten_thousand_sessions_open_at_once_are_each_delivered() {
+    const OPEN: usize = 10_000;
+    let harness = Harness::with(|b| b.with_batch_size(50).with_queue_capacity(4 * OPEN));
+    harness.run(|| {
+        let roots: Vec<tracing::Span> = (0..OPEN).map(|i| info_span!("open", i)).collect();
+        for root in &roots {
+            drop(info_span!(parent: root, "step").entered());
+        }
+        drop(roots);
+    });
+    let report = harness.flush();
+    assert_eq!(report.stats.delivered(), 2 * OPEN as u64, "{report:?}");
+    assert_eq!(harness.server.sessions().len(), OPEN);
+    assert_eq!(harness.server.events().len(), OPEN);
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
+
+/// Peak resident memory of this process, in KiB (Linux).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore = "soak: a session of 100k events, about a minute in a debug build"]
+fn soak_a_session_of_100k_events_streams_out_with_bounded_memory() {
+    const EVENTS: usize = 100_000;
+    let harness = Harness::with(|b| b.with_queue_capacity(4096));
+    let before = peak_rss_kib();
+    let mut waited = 0u32;
+    harness.run(|| {
+        let root = info_span!("very long", outputs.answer = tracing::field::Empty).entered();
+        for i in 0..EVENTS {
+            drop(info_span!("step", inputs.text = "x".repeat(200)).entered());
+            // A producer slower than a flood: the queue must never be full.
+            if i % 2048 == 2047 {
+                while harness.guard.stats().pending() > 2048 {
+                    std::thread::sleep(Duration::from_millis(2));
+                    waited += 1;
+                }
+            }
+        }
+        root.record("outputs.answer", "done");
+    });
+    let report = harness.flush();
+    let after = peak_rss_kib();
+    eprintln!(
+        "100k events: peak RSS {before} KiB before, {after} KiB after; waited {waited} times; {:?}",
+        report.stats
+    );
+    assert_eq!(report.stats.dropped.queue_full, 0);
+    assert_eq!(report.stats.delivered(), EVENTS as u64 + 1);
+    let session = &harness.server.sessions()[0];
+    assert_eq!(session.outputs, Some(serde_json::json!({"answer": "done"})));
+    assert!(session.end_time.is_some());
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}
