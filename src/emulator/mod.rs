@@ -4,7 +4,7 @@
 //! (bearer auth, closed schemas validated with the contract's own JSON Schemas, fallbacks,
 //! idempotent session create, update merges, documented error bodies), keeps everything it
 //! receives for inspection, and can be told to misbehave: answer with a status and
-//! `Retry-After`, add latency, drop the connection.
+//! `Retry-After` or an unexpected body, add latency, drop the connection, cut a body short.
 //!
 //! | route | |
 //! |---|---|
@@ -19,6 +19,24 @@
 //! It runs on its own thread with its own tokio runtime, so it starts the same from a plain
 //! `main`, a test, or inside any runtime, and stops when the handle is dropped.
 //!
+//! # Deeply nested JSON
+//!
+//! HoneyHive's API (Node.js) accepts JSON nested to any depth; serde_json refuses by default to
+//! parse past 128 levels. The local server accepts every body nested up to [`MAX_JSON_DEPTH`]
+//! levels (16,384, counting the body's own object), so any field can hold a value nested more
+//! than 16,000 levels, and answers a deeper body 400 with a message naming the limit. It counts
+//! the depth in one pass over the bytes before parsing, then parses without serde_json's
+//! recursion limit.
+//!
+//! serde_json parses, clones, compares, serialises and drops a value recursively, a stack frame
+//! or more per level: a value nested 10,000 levels takes several MiB of stack, more than the
+//! 2 MiB of a test thread. The server does this work on its own thread, whose stack is large
+//! enough for [`MAX_JSON_DEPTH`]; [`Emulator::events`], [`Emulator::tree`] and the other
+//! accessors clone on such a thread too, and the server drops what it stored on one when it
+//! stops or is [cleared](Emulator::clear). What an accessor returns is the caller's to drop: a
+//! caller that reads values nested deeper than a few hundred levels should handle and drop them
+//! on a thread with a large stack ([`std::thread::Builder::stack_size`]).
+//!
 //! ```
 //! use tracing_honeyhive::emulator::{Emulator, Fault};
 //!
@@ -29,6 +47,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod fault;
+mod json;
 mod routes;
 mod schema;
 mod server;
@@ -44,6 +64,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::wire::{EventRecord, SessionTree};
+pub use fault::Fault;
+use fault::FaultKind;
+pub use json::MAX_JSON_DEPTH;
 use store::Store;
 pub use waterfall::waterfall;
 
@@ -115,6 +138,7 @@ impl Builder {
         let served = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("honeyhive-emulator".into())
+            .stack_size(json::STACK_SIZE)
             .spawn(move || runtime.block_on(server::serve(listener, served, stopped)))?;
         Ok(Emulator {
             addr,
@@ -122,77 +146,6 @@ impl Builder {
             stop: Some(stop),
             thread: Some(thread),
         })
-    }
-}
-
-/// A misbehaviour to apply to the next requests, in the order faults were injected.
-#[derive(Debug, Clone)]
-pub struct Fault {
-    kind: FaultKind,
-    times: usize,
-    path_prefix: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum FaultKind {
-    Status {
-        status: u16,
-        retry_after: Option<String>,
-        body: Option<(String, String)>,
-    },
-    DropConnection,
-}
-
-impl Fault {
-    /// Answer with `status` and the documented JSON error body, without touching the store.
-    pub fn status(status: u16) -> Self {
-        Fault {
-            kind: FaultKind::Status {
-                status,
-                retry_after: None,
-                body: None,
-            },
-            times: 1,
-            path_prefix: None,
-        }
-    }
-
-    /// Close the connection without answering, as a crashed server or a reset proxy would.
-    pub fn drop_connection() -> Self {
-        Fault {
-            kind: FaultKind::DropConnection,
-            times: 1,
-            path_prefix: None,
-        }
-    }
-
-    /// Adds a `Retry-After` header with this value (seconds or an HTTP date) to a status fault.
-    pub fn with_retry_after(mut self, value: impl Into<String>) -> Self {
-        if let FaultKind::Status { retry_after, .. } = &mut self.kind {
-            *retry_after = Some(value.into());
-        }
-        self
-    }
-
-    /// Answers a status fault with this body and content type instead of the JSON error body,
-    /// such as a proxy's HTML page.
-    pub fn with_body(mut self, content_type: impl Into<String>, body: impl Into<String>) -> Self {
-        if let FaultKind::Status { body: slot, .. } = &mut self.kind {
-            *slot = Some((content_type.into(), body.into()));
-        }
-        self
-    }
-
-    /// Applies to this many requests. Default: 1.
-    pub fn times(mut self, n: usize) -> Self {
-        self.times = n;
-        self
-    }
-
-    /// Applies only to requests whose path starts with `prefix`, such as `/v1/sessions/`.
-    pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
-        self.path_prefix = Some(prefix.into());
-        self
     }
 }
 
@@ -210,6 +163,10 @@ pub struct RecordedRequest {
     pub body: String,
     /// The status answered, or `None` when the connection was dropped by a fault.
     pub status: Option<u16>,
+    /// When the request arrived: its head was read, before any [latency](Emulator::set_latency)
+    /// and before its body was read. It tells when a client sent each request, such as that
+    /// none came within two seconds of a `429` with `Retry-After: 2`.
+    pub received_at: Instant,
 }
 
 impl RecordedRequest {
@@ -221,9 +178,16 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body parsed as JSON, if it is JSON.
+    /// The body parsed as JSON, if it is JSON nested at most [`MAX_JSON_DEPTH`] levels. A body
+    /// nested deeper than 128 levels is parsed on a thread with a large stack; see
+    /// [Deeply nested JSON](self#deeply-nested-json) for handling the result.
     pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_str(&self.body).ok()
+        let parse = || json::parse(self.body.as_bytes()).ok();
+        if json::depth(self.body.as_bytes()) <= json::SHALLOW_DEPTH {
+            parse()
+        } else {
+            json::on_large_stack(parse)
+        }
     }
 }
 
@@ -276,6 +240,18 @@ impl Shared {
         Some(kind)
     }
 
+    /// `read(state)`, on a thread with a large stack when the store holds values too deep for an
+    /// ordinary one: serde_json clones recursively.
+    fn read<T: Send>(&self, read: impl FnOnce(&State) -> T + Send) -> T {
+        let state = self.lock();
+        if state.store.deepest() <= json::SHALLOW_DEPTH {
+            read(&state)
+        } else {
+            let state = &*state;
+            json::on_large_stack(|| read(state))
+        }
+    }
+
     fn record(&self, request: RecordedRequest) {
         self.lock().requests.push(request);
         self.changed.notify_all();
@@ -324,7 +300,8 @@ impl Emulator {
 
     /// The session `session_id`.
     pub fn session(&self, session_id: &str) -> Option<EventRecord> {
-        self.shared.lock().store.session(session_id).cloned()
+        self.shared
+            .read(|state| state.store.session(session_id).cloned())
     }
 
     /// Every event that is not a session, in arrival order.
@@ -341,7 +318,7 @@ impl Emulator {
 
     /// The session as `GET /v1/sessions/{session_id}` returns it.
     pub fn tree(&self, session_id: &str) -> Option<SessionTree> {
-        self.shared.lock().store.tree(session_id)
+        self.shared.read(|state| state.store.tree(session_id))
     }
 
     /// Every request received, in arrival order.
@@ -383,9 +360,12 @@ impl Emulator {
 
     /// Forgets every session, event and request (faults stay).
     pub fn clear(&self) {
-        let mut state = self.shared.lock();
-        state.store = Store::default();
-        state.requests.clear();
+        let store = {
+            let mut state = self.shared.lock();
+            state.requests.clear();
+            std::mem::take(&mut state.store)
+        };
+        dispose(store);
     }
 
     /// Waits until `done` holds, re-checking after each request; `false` on timeout.
@@ -408,15 +388,19 @@ impl Emulator {
         }
     }
 
-    fn records(&self, keep: impl Fn(&EventRecord) -> bool) -> Vec<EventRecord> {
-        let state = self.shared.lock();
-        state
-            .store
-            .all()
-            .iter()
-            .filter(|e| keep(e))
-            .cloned()
-            .collect()
+    fn records(&self, keep: impl Fn(&EventRecord) -> bool + Sync) -> Vec<EventRecord> {
+        self.shared.read(|state| {
+            let records = state.store.all().iter();
+            records.filter(|e| keep(e)).cloned().collect()
+        })
+    }
+}
+
+/// Drops `store`, on a thread with a large stack if it holds deep values: serde_json drops
+/// values recursively.
+fn dispose(store: Store) {
+    if store.deepest() > json::SHALLOW_DEPTH {
+        json::on_large_stack(move || drop(store));
     }
 }
 
@@ -437,5 +421,7 @@ impl Drop for Emulator {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        let store = std::mem::take(&mut self.shared.lock().store);
+        dispose(store);
     }
 }
