@@ -19,6 +19,25 @@
 //! It runs on its own thread with its own tokio runtime, so it starts the same from a plain
 //! `main`, a test, or inside any runtime, and stops when the handle is dropped.
 //!
+//! # Deeply nested JSON
+//!
+//! HoneyHive's API (Node.js) accepts JSON nested to any depth; serde_json refuses by default to
+//! parse past 128 levels. The local server accepts every body nested up to [`MAX_JSON_DEPTH`]
+//! levels (16,384, counting the body's own object), so any field can hold a value nested more
+//! than 16,000 levels, and answers a deeper body 400 with a message naming the limit. It counts
+//! the depth in one pass over the bytes before parsing, then parses without serde_json's
+//! recursion limit.
+//!
+//! serde_json parses, clones, compares, serialises and drops a value recursively, a stack frame
+//! or more per level: a value nested 10,000 levels takes several MiB of stack, more than the
+//! 2 MiB of a test thread. The server does this work on its own thread, whose stack is large
+//! enough for [`MAX_JSON_DEPTH`]. Once it has stored a value nested deeper than 128 levels,
+//! [`Emulator::events`], [`Emulator::tree`] and the other accessors clone on such a thread too,
+//! and it drops what it stored on one when it stops or is [cleared](Emulator::clear). What an
+//! accessor returns is the caller's to drop: a caller that reads values nested deeper than a few
+//! hundred levels should handle and drop them on a thread with a large stack
+//! ([`std::thread::Builder::stack_size`]).
+//!
 //! ```
 //! use tracing_honeyhive::emulator::{Emulator, Fault};
 //!
@@ -29,6 +48,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod json;
 mod routes;
 mod schema;
 mod server;
@@ -44,6 +64,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::wire::{EventRecord, SessionTree};
+pub use json::MAX_JSON_DEPTH;
 use store::Store;
 pub use waterfall::waterfall;
 
@@ -115,6 +136,7 @@ impl Builder {
         let served = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("honeyhive-emulator".into())
+            .stack_size(json::STACK_SIZE)
             .spawn(move || runtime.block_on(server::serve(listener, served, stopped)))?;
         Ok(Emulator {
             addr,
@@ -221,9 +243,16 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body parsed as JSON, if it is JSON.
+    /// The body parsed as JSON, if it is JSON nested at most [`MAX_JSON_DEPTH`] levels. A body
+    /// nested deeper than 128 levels is parsed on a thread with a large stack; see
+    /// [Deeply nested JSON](self#deeply-nested-json) for handling the result.
     pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_str(&self.body).ok()
+        let parse = || json::parse(self.body.as_bytes()).ok();
+        if json::depth(self.body.as_bytes()) <= json::SHALLOW_DEPTH {
+            parse()
+        } else {
+            json::on_large_stack(parse)
+        }
     }
 }
 
@@ -276,6 +305,18 @@ impl Shared {
         Some(kind)
     }
 
+    /// `read(state)`, on a thread with a large stack when the store holds values too deep for an
+    /// ordinary one: serde_json clones recursively.
+    fn read<T: Send>(&self, read: impl FnOnce(&State) -> T + Send) -> T {
+        let state = self.lock();
+        if state.store.deepest() <= json::SHALLOW_DEPTH {
+            read(&state)
+        } else {
+            let state = &*state;
+            json::on_large_stack(|| read(state))
+        }
+    }
+
     fn record(&self, request: RecordedRequest) {
         self.lock().requests.push(request);
         self.changed.notify_all();
@@ -324,7 +365,8 @@ impl Emulator {
 
     /// The session `session_id`.
     pub fn session(&self, session_id: &str) -> Option<EventRecord> {
-        self.shared.lock().store.session(session_id).cloned()
+        self.shared
+            .read(|state| state.store.session(session_id).cloned())
     }
 
     /// Every event that is not a session, in arrival order.
@@ -341,7 +383,7 @@ impl Emulator {
 
     /// The session as `GET /v1/sessions/{session_id}` returns it.
     pub fn tree(&self, session_id: &str) -> Option<SessionTree> {
-        self.shared.lock().store.tree(session_id)
+        self.shared.read(|state| state.store.tree(session_id))
     }
 
     /// Every request received, in arrival order.
@@ -383,9 +425,12 @@ impl Emulator {
 
     /// Forgets every session, event and request (faults stay).
     pub fn clear(&self) {
-        let mut state = self.shared.lock();
-        state.store = Store::default();
-        state.requests.clear();
+        let store = {
+            let mut state = self.shared.lock();
+            state.requests.clear();
+            std::mem::take(&mut state.store)
+        };
+        dispose(store);
     }
 
     /// Waits until `done` holds, re-checking after each request; `false` on timeout.
@@ -408,15 +453,19 @@ impl Emulator {
         }
     }
 
-    fn records(&self, keep: impl Fn(&EventRecord) -> bool) -> Vec<EventRecord> {
-        let state = self.shared.lock();
-        state
-            .store
-            .all()
-            .iter()
-            .filter(|e| keep(e))
-            .cloned()
-            .collect()
+    fn records(&self, keep: impl Fn(&EventRecord) -> bool + Sync) -> Vec<EventRecord> {
+        self.shared.read(|state| {
+            let records = state.store.all().iter();
+            records.filter(|e| keep(e)).cloned().collect()
+        })
+    }
+}
+
+/// Drops `store`, on a thread with a large stack if it holds deep values: serde_json drops
+/// values recursively.
+fn dispose(store: Store) {
+    if store.deepest() > json::SHALLOW_DEPTH {
+        json::on_large_stack(move || drop(store));
     }
 }
 
@@ -437,5 +486,7 @@ impl Drop for Emulator {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        let store = std::mem::take(&mut self.shared.lock().store);
+        dispose(store);
     }
 }

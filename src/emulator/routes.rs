@@ -15,10 +15,10 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::Shared;
 use super::schema::Body as Schema;
 use super::server::error;
 use super::store::uuid;
+use super::{Shared, json};
 
 type AppState = State<Arc<Shared>>;
 
@@ -98,8 +98,7 @@ fn now_ms() -> f64 {
 
 /// The body as a JSON object, or a 400 that says what it is instead.
 fn object(bytes: &Bytes) -> Result<Map<String, Value>, Refusal> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| bad_request(format!("request body is not valid JSON: {e}")))?;
+    let value = json::parse(bytes).map_err(|e| bad_request(format!("request body is {e}")))?;
     match value {
         Value::Object(map) => Ok(map),
         other => Err(bad_request(format!(
@@ -149,8 +148,12 @@ async fn legacy_session_start(State(shared): AppState, bytes: Bytes) -> Answer {
     let mut body = object(&bytes)?;
     // openapi 1.1.0 sent the session as a JSON-encoded string; current clients send an object.
     if let Some(Value::String(encoded)) = body.get("session") {
-        let decoded: Value = serde_json::from_str(encoded)
-            .map_err(|e| bad_request(format!("session: not a JSON-encoded object: {e}")))?;
+        let decoded = json::parse(encoded.as_bytes()).map_err(|e| match e {
+            json::Refused::TooDeep => bad_request(format!("session: the encoded session is {e}")),
+            json::Refused::Invalid(e) => {
+                bad_request(format!("session: not a JSON-encoded object: {e}"))
+            }
+        })?;
         body.insert("session".into(), decoded);
     }
     if let Some(Value::Object(session)) = body.get_mut("session") {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::json;
 use crate::wire::{EventRecord, SessionTree};
 
 /// Fixed ids the server reports for the organisation, workspace and project of its key.
@@ -23,6 +24,8 @@ pub(crate) struct Store {
     repeats: u64,
     /// When a request last created, added to or updated each session.
     touched: HashMap<String, Instant>,
+    /// The deepest nesting of any body stored from, an upper bound for every stored value.
+    deepest: usize,
 }
 
 /// A string field of a validated body.
@@ -92,6 +95,15 @@ impl Store {
         self.touched.get(session_id).copied()
     }
 
+    /// An upper bound of how deeply any stored value nests (see [`json::map_depth`]).
+    pub(crate) fn deepest(&self) -> usize {
+        self.deepest
+    }
+
+    fn note_depth(&mut self, body: &Map<String, Value>) {
+        self.deepest = self.deepest.max(json::map_depth(body));
+    }
+
     fn touch(&mut self, session_id: &str) {
         self.touched.insert(session_id.to_owned(), Instant::now());
     }
@@ -99,6 +111,7 @@ impl Store {
     /// `POST /v1/sessions`: a session id that is missing or not a UUID is replaced by a new one;
     /// posting an existing id merges `metadata` and `user_properties` and changes nothing else.
     pub(crate) fn create_session(&mut self, body: &Map<String, Value>, now: f64) -> EventRecord {
+        self.note_depth(body);
         let id = text(body, "session_id")
             .and_then(|id| uuid(&id))
             .unwrap_or_else(|| Uuid::new_v4().to_string());
@@ -148,6 +161,7 @@ impl Store {
     /// session, `event_name` and `source` to `"unknown"`. Unknown keys are ignored. An event
     /// posted again under the same (session, event) id replaces the first and counts as a repeat.
     pub(crate) fn add_event(&mut self, session_id: &str, body: &Map<String, Value>) -> String {
+        self.note_depth(body);
         self.touch(session_id);
         let mut record = EventRecord::default();
         let id = text(body, "event_id").unwrap_or_else(|| Uuid::new_v4().to_string());
@@ -197,6 +211,7 @@ impl Store {
         else {
             return false;
         };
+        self.deepest = self.deepest.max(json::map_depth(body));
         merge(&mut event.metadata, body.get("metadata"));
         merge(&mut event.feedback, body.get("feedback"));
         merge(&mut event.metrics, body.get("metrics"));

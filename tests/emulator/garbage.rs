@@ -3,6 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use tracing_honeyhive::emulator::MAX_JSON_DEPTH;
 
 use crate::Api;
 
@@ -36,7 +37,10 @@ fn garbage_for_every_route() -> Vec<Vec<u8>> {
     bodies.push(vec![0xff, 0xfe, b'{', b'}']);
     bodies.push(b"{\"session_name\": \"\xc3\x28\"}".to_vec());
     bodies.push("[".repeat(10_000).into_bytes());
-    bodies.push(format!("{}1{}", "{\"a\":".repeat(500), "}".repeat(500)).into_bytes());
+    // Valid JSON, but nested one level past what the server accepts.
+    let too_deep = MAX_JSON_DEPTH + 1;
+    let nested = format!("{}1{}", "{\"a\":".repeat(too_deep), "}".repeat(too_deep));
+    bodies.push(nested.into_bytes());
     bodies
 }
 

@@ -8,6 +8,7 @@ mod common;
 
 mod auth;
 mod batches;
+mod deep_json;
 mod events_batch;
 mod faults;
 mod garbage;
