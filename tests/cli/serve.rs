@@ -1,13 +1,14 @@
 //! `honeyhive serve` as its own process: other processes (this binary, the typed client) send a
 //! session to it, and it prints the session's tree once the session completes.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use serde_json::json;
 use tracing_honeyhive::Client;
+use tracing_honeyhive::emulator::MAX_JSON_DEPTH;
 use tracing_honeyhive::wire::{CreateSession, Event, EventType};
 use uuid::Uuid;
 
@@ -216,4 +217,47 @@ fn serve_without_a_key_accepts_any_and_refuses_a_busy_address() {
     let addr = served.url.trim_start_matches("http://");
     let busy = finish(honeyhive(&["serve", "--addr", addr]), None);
     busy.refused(1, &["cannot listen on", addr]);
+}
+
+/// `POST path` with `body` to the server at `url` over a plain loopback connection; the status.
+fn post_raw(url: &str, path: &str, body: &str) -> u16 {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("serve accepts connections");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .expect("the request is sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let status = answer.split_whitespace().nth(1).unwrap_or_default();
+    status
+        .parse()
+        .unwrap_or_else(|_| panic!("no status in {answer:.200}"))
+}
+
+#[test]
+fn serve_prints_a_session_holding_a_value_nested_to_the_limit_and_keeps_serving() {
+    let served = Served::start(&["--api-key", KEY]);
+    // Objects nested to the server's limit: serde_json drops them recursively, deeper than an
+    // ordinary main thread's stack in a debug build.
+    let levels = MAX_JSON_DEPTH - 1;
+    let deep = format!("{}1{}", "{\"a\":".repeat(levels), "}".repeat(levels));
+    let session_id = Uuid::new_v4().to_string();
+    let body = format!(
+        r#"{{"session_id": "{session_id}", "session_name": "deep", "start_time": 0,
+            "end_time": 5, "inputs": {deep}}}"#
+    );
+    assert_eq!(post_raw(&served.url, "/v1/sessions", &body), 200);
+    let report = served.report_of(&session_id);
+    assert!(report[0].contains("\"deep\": 0 events"), "{report:#?}");
+
+    let next = Uuid::new_v4().to_string();
+    let body = format!(r#"{{"session_id": "{next}", "session_name": "next", "end_time": 1}}"#);
+    assert_eq!(post_raw(&served.url, "/v1/sessions", &body), 200);
+    let report = served.report_of(&next);
+    assert!(report[0].contains("\"next\""), "{report:#?}");
 }

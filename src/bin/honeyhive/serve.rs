@@ -16,6 +16,10 @@ use crate::{Failure, output};
 const QUIET: Duration = Duration::from_millis(500);
 /// How often the server is looked at.
 const POLL: Duration = Duration::from_millis(100);
+/// Stack of the thread that prints sessions. It drops each tree it printed, and serde_json drops
+/// values recursively: a field nested up to `emulator::MAX_JSON_DEPTH` levels, which the server
+/// accepts, needs more than a main thread's 8 MiB in a debug build.
+const STACK_SIZE: usize = 128 * 1024 * 1024;
 
 /// Serves until the process is stopped.
 pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
@@ -44,6 +48,21 @@ pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
         output::diagnostic(&line);
     }
 
+    std::thread::scope(|scope| {
+        let reporter = std::thread::Builder::new()
+            .name("honeyhive-serve".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, || report(global, &server))
+            .map_err(|e| Failure::failed(format!("cannot start the reporting thread: {e}")))?;
+        reporter
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Prints each session once it completes (again when it changes), and with `--verbose` each
+/// request; until the process is stopped.
+fn report(global: &Global, server: &Emulator) -> Result<(), Failure> {
     let mut printed: HashMap<String, Instant> = HashMap::new();
     let mut logged = 0;
     loop {
