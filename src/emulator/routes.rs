@@ -76,11 +76,28 @@ async fn authorize(State(shared): AppState, request: Request, next: Next) -> Res
         .map(|v| v.to_str());
     match given {
         None => error(StatusCode::UNAUTHORIZED, "Missing Authorization header"),
-        Some(Ok(value)) if value.strip_prefix("Bearer ") == Some(key.as_str()) => {
+        Some(Ok(value))
+            if value
+                .strip_prefix("Bearer ")
+                .is_some_and(|token| same_secret(token.as_bytes(), key.as_bytes())) =>
+        {
             next.run(request).await
         }
         Some(_) => error(StatusCode::UNAUTHORIZED, "Invalid API key"),
     }
+}
+
+/// Whether `given` is `expected`, in a time that depends on the lengths only: every byte of
+/// `expected` is compared, with no stop at the first difference, so that how long a refusal takes
+/// does not tell how much of a guessed key was right.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut difference = u8::from(given.len() != expected.len());
+    for (i, &byte) in expected.iter().enumerate() {
+        let other = given.get(i).copied().unwrap_or(0);
+        // `black_box` keeps the optimiser from turning the loop into an early exit.
+        difference = std::hint::black_box(difference | (byte ^ other));
+    }
+    difference == 0
 }
 
 /// The id in the path, or a 400 with the documented error body (such as for invalid UTF-8).
@@ -306,5 +323,25 @@ async fn session_tree(
     match shared.lock().store.tree(&id) {
         Some(tree) => Json(tree).into_response(),
         None => error(StatusCode::NOT_FOUND, "Session not found"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_compare_equal_only_when_every_byte_and_the_length_match() {
+        let key = b"hh_0123456789abcdef";
+        assert!(same_secret(key, key));
+        assert!(same_secret(b"", b""));
+        assert!(!same_secret(b"xh_0123456789abcdef", key), "first byte");
+        assert!(!same_secret(b"hh_0123456789abcdeF", key), "last byte");
+        assert!(!same_secret(b"hh_0123456789abcde", key), "a prefix");
+        assert!(!same_secret(b"hh_0123456789abcdef0", key), "longer");
+        assert!(!same_secret(b"", key), "empty given");
+        assert!(!same_secret(key, b""), "empty expected");
+        assert!(!same_secret(b"\0", b""), "a NUL byte is not nothing");
+        assert!(!same_secret(b"", b"\0"), "nothing is not a NUL byte");
     }
 }
