@@ -48,6 +48,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod fault;
 mod json;
 mod routes;
 mod schema;
@@ -64,6 +65,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::wire::{EventRecord, SessionTree};
+pub use fault::Fault;
+use fault::FaultKind;
 pub use json::MAX_JSON_DEPTH;
 use store::Store;
 pub use waterfall::waterfall;
@@ -144,77 +147,6 @@ impl Builder {
             stop: Some(stop),
             thread: Some(thread),
         })
-    }
-}
-
-/// A misbehaviour to apply to the next requests, in the order faults were injected.
-#[derive(Debug, Clone)]
-pub struct Fault {
-    kind: FaultKind,
-    times: usize,
-    path_prefix: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum FaultKind {
-    Status {
-        status: u16,
-        retry_after: Option<String>,
-        body: Option<(String, String)>,
-    },
-    DropConnection,
-}
-
-impl Fault {
-    /// Answer with `status` and the documented JSON error body, without touching the store.
-    pub fn status(status: u16) -> Self {
-        Fault {
-            kind: FaultKind::Status {
-                status,
-                retry_after: None,
-                body: None,
-            },
-            times: 1,
-            path_prefix: None,
-        }
-    }
-
-    /// Close the connection without answering, as a crashed server or a reset proxy would.
-    pub fn drop_connection() -> Self {
-        Fault {
-            kind: FaultKind::DropConnection,
-            times: 1,
-            path_prefix: None,
-        }
-    }
-
-    /// Adds a `Retry-After` header with this value (seconds or an HTTP date) to a status fault.
-    pub fn with_retry_after(mut self, value: impl Into<String>) -> Self {
-        if let FaultKind::Status { retry_after, .. } = &mut self.kind {
-            *retry_after = Some(value.into());
-        }
-        self
-    }
-
-    /// Answers a status fault with this body and content type instead of the JSON error body,
-    /// such as a proxy's HTML page.
-    pub fn with_body(mut self, content_type: impl Into<String>, body: impl Into<String>) -> Self {
-        if let FaultKind::Status { body: slot, .. } = &mut self.kind {
-            *slot = Some((content_type.into(), body.into()));
-        }
-        self
-    }
-
-    /// Applies to this many requests. Default: 1.
-    pub fn times(mut self, n: usize) -> Self {
-        self.times = n;
-        self
-    }
-
-    /// Applies only to requests whose path starts with `prefix`, such as `/v1/sessions/`.
-    pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
-        self.path_prefix = Some(prefix.into());
-        self
     }
 }
 
