@@ -15,18 +15,43 @@ pub(crate) enum FaultKind {
         status: u16,
         retry_after: Option<String>,
         body: Option<(String, String)>,
+        /// Declare one byte more than `body`, write `body`, close the connection.
+        truncated: bool,
     },
     DropConnection,
 }
 
 impl Fault {
-    /// Answer with `status` and the documented JSON error body, without touching the store.
+    /// Answer with `status` and the documented JSON error body, without touching the store. Any
+    /// status, 200 included: with [`with_body`](Fault::with_body), a success whose body is not
+    /// what the client expects.
     pub fn status(status: u16) -> Self {
         Fault {
             kind: FaultKind::Status {
                 status,
                 retry_after: None,
                 body: None,
+                truncated: false,
+            },
+            times: 1,
+            path_prefix: None,
+        }
+    }
+
+    /// Answer with `status` and a body cut short, without touching the store: a
+    /// `Content-Length` one byte more than `body`, the bytes of `body`, then the connection
+    /// closes, as when a server crashes or a proxy gives up mid-answer. The client gets the
+    /// status and headers, then an error reading the body.
+    ///
+    /// The body is labelled `application/json`; [`with_body`](Fault::with_body) replaces it (still
+    /// cut short) and [`with_retry_after`](Fault::with_retry_after) adds the header.
+    pub fn truncated_body(status: u16, body: impl Into<String>) -> Self {
+        Fault {
+            kind: FaultKind::Status {
+                status,
+                retry_after: None,
+                body: Some(("application/json".into(), body.into())),
+                truncated: true,
             },
             times: 1,
             path_prefix: None,
@@ -51,7 +76,7 @@ impl Fault {
     }
 
     /// Answers a status fault with this body and content type instead of the JSON error body,
-    /// such as a proxy's HTML page.
+    /// such as a proxy's HTML page, or `not json` with a 200.
     pub fn with_body(mut self, content_type: impl Into<String>, body: impl Into<String>) -> Self {
         if let FaultKind::Status { body: slot, .. } = &mut self.kind {
             *slot = Some((content_type.into(), body.into()));

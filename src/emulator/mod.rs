@@ -4,7 +4,7 @@
 //! (bearer auth, closed schemas validated with the contract's own JSON Schemas, fallbacks,
 //! idempotent session create, update merges, documented error bodies), keeps everything it
 //! receives for inspection, and can be told to misbehave: answer with a status and
-//! `Retry-After`, add latency, drop the connection.
+//! `Retry-After` or an unexpected body, add latency, drop the connection, cut a body short.
 //!
 //! | route | |
 //! |---|---|

@@ -2,13 +2,15 @@
 //! and the record of what was received and answered.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -118,7 +120,8 @@ async fn handle(
             status,
             retry_after,
             body,
-        }) => fault_response(status, retry_after, body),
+            truncated,
+        }) => fault_response(status, retry_after, body, truncated),
         None => {
             let request = Request::from_parts(parts, Body::from(bytes));
             let Ok(response) = router.oneshot(request).await.map_err(|e: Infallible| e);
@@ -134,9 +137,22 @@ fn fault_response(
     status: u16,
     retry_after: Option<String>,
     body: Option<(String, String)>,
+    truncated: bool,
 ) -> Response<Body> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = match body {
+        Some((content_type, body)) if truncated => {
+            let declared = HeaderValue::from(body.len() + 1);
+            let mut response = Response::new(Body::new(Truncated::new(body.into())));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, declared);
+            if let Ok(value) = HeaderValue::try_from(content_type) {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            *response.status_mut() = status;
+            response
+        }
         Some((content_type, body)) => {
             let mut response = Response::new(Body::from(body));
             if let Ok(value) = HeaderValue::try_from(content_type) {
@@ -151,6 +167,54 @@ fn fault_response(
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+/// A body that ends before the `Content-Length` of its response. Its size is not known in
+/// advance, so hyper frames it by that header: it writes the bytes, and as the body ends short,
+/// closes the connection.
+struct Truncated {
+    data: Option<Bytes>,
+    sent: bool,
+    waited: bool,
+}
+
+impl Truncated {
+    fn new(data: Bytes) -> Self {
+        Truncated {
+            data: (!data.is_empty()).then_some(data),
+            sent: false,
+            waited: false,
+        }
+    }
+}
+
+impl hyper::body::Body for Truncated {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if let Some(data) = self.data.take() {
+            // From now on the body is at its end: hyper writes the chunk, finds it shorter than
+            // declared, and closes the connection once it is flushed.
+            self.sent = true;
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        if !self.waited {
+            // No bytes at all: hyper takes an empty body's end as an error and closes without
+            // flushing, so first let it flush the head.
+            self.waited = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.sent
+    }
 }
 
 /// An answer with the documented error body.

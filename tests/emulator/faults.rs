@@ -1,10 +1,12 @@
-//! Injected misbehaviour: statuses with `Retry-After`, dropped connections, latency, and the
-//! body limit.
+//! Injected misbehaviour: statuses with `Retry-After`, unexpected bodies, dropped connections,
+//! bodies cut short, latency, and the body limit.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::json;
 use tracing_honeyhive::emulator::{Emulator, Fault};
 
@@ -71,6 +73,83 @@ async fn fault_with_a_body_answers_that_body() {
     assert_eq!(reply.text, html);
     assert_eq!(reply.headers[CONTENT_TYPE], "text/html");
     assert!(api.server.sessions().is_empty());
+}
+
+#[tokio::test]
+async fn an_unexpected_200_body_is_answered_as_given_and_stores_nothing() {
+    let api = Api::new();
+    api.server
+        .inject(Fault::status(200).with_body("text/plain", "not json"));
+    let reply = api.post("/v1/sessions", json!({"session_name": "s"})).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text, "not json");
+    assert_eq!(reply.headers[CONTENT_TYPE], "text/plain");
+    assert_eq!(reply.headers[CONTENT_LENGTH], "8");
+    assert!(api.server.sessions().is_empty(), "a fault stores nothing");
+    assert_eq!(api.server.requests()[0].status, Some(200));
+}
+
+#[tokio::test]
+async fn truncated_body_reaches_the_client_as_an_error_reading_the_body() {
+    let api = Api::new();
+    let body = r#"{"event_ids": ["a", "#;
+    api.server.inject(Fault::truncated_body(200, body));
+    let response = api
+        .request(Method::POST, "/v1/sessions")
+        .body("{}")
+        .send()
+        .await
+        .expect("the status and headers arrive");
+    assert_eq!(response.status(), 200);
+    let declared = response.headers()[CONTENT_LENGTH].to_str().unwrap();
+    assert_eq!(declared, (body.len() + 1).to_string());
+    let error = response.text().await.expect_err("the body is cut short");
+    assert!(error.is_body() || error.is_decode(), "{error:?}");
+    assert_eq!(api.server.requests()[0].status, Some(200));
+    assert!(api.server.sessions().is_empty(), "a fault stores nothing");
+    // Only that connection was closed: the next request is served.
+    api.create_session(json!({})).await;
+}
+
+/// Sends `POST /v1/sessions` on a new connection to `server` and reads until the server closes
+/// it: the head and the body bytes that arrived.
+fn raw_post(server: &Emulator) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(server.addr()).expect("the server accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    let request = "POST /v1/sessions HTTP/1.1\r\nHost: local\r\nContent-Length: 2\r\n\r\n{}";
+    stream
+        .write_all(request.as_bytes())
+        .expect("the request is sent");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .expect("the server closes the connection (a timeout means it kept it open)");
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    let head = String::from_utf8_lossy(&answer[..end]).into_owned();
+    (head, answer[end + 4..].to_vec())
+}
+
+#[test]
+fn truncated_body_writes_less_than_its_content_length_then_closes_the_connection() {
+    let server = Emulator::builder()
+        .start()
+        .expect("the local server starts");
+    for (status, body) in [(502, "<html>Bad Gat"), (200, "")] {
+        server.inject(Fault::truncated_body(status, body));
+        let (head, received) = raw_post(&server);
+        assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+        let declared = format!("content-length: {}", body.len() + 1);
+        assert!(head.to_lowercase().contains(&declared), "{head}");
+        assert_eq!(received, body.as_bytes(), "exactly the given bytes");
+    }
+    let statuses: Vec<_> = server.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(502), Some(200)]);
+    assert!(server.sessions().is_empty());
 }
 
 #[tokio::test]
