@@ -164,6 +164,10 @@ pub struct RecordedRequest {
     pub body: String,
     /// The status answered, or `None` when the connection was dropped by a fault.
     pub status: Option<u16>,
+    /// When the request arrived: its head was read, before any [latency](Emulator::set_latency)
+    /// and before its body was read. It tells when a client sent each request, such as that
+    /// none came within two seconds of a `429` with `Retry-After: 2`.
+    pub received_at: Instant,
 }
 
 impl RecordedRequest {

@@ -1,11 +1,11 @@
 //! The connection loop and what happens around every request: latency, faults, the body limit,
-//! and the record of what was received and answered.
+//! and the record of what was received, when, and how it was answered.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -74,6 +74,7 @@ async fn handle(
     router: Router,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, DropConnection> {
+    let received_at = Instant::now();
     let latency = shared.lock().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -96,6 +97,7 @@ async fn handle(
             .collect(),
         body: String::new(),
         status: None,
+        received_at,
     };
     let bytes = match axum::body::to_bytes(Body::new(body), shared.body_limit).await {
         Ok(bytes) => bytes,

@@ -1,5 +1,7 @@
 //! What the server records of each request, and the schemas of its answers.
 
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
@@ -43,6 +45,32 @@ async fn every_request_is_recorded_with_method_path_headers_body_and_status() {
     assert_eq!(requests[2].method, "GET");
     assert_eq!(requests[2].body, "");
     assert_eq!(requests[2].json(), None);
+}
+
+#[tokio::test]
+async fn arrival_time_is_taken_before_latency_and_tells_when_each_request_was_sent() {
+    let api = Api::new();
+    let latency = Duration::from_millis(300);
+    api.server.set_latency(latency);
+    let before = Instant::now();
+    api.create_session(json!({})).await;
+    let answered = Instant::now();
+    api.server.clear_faults();
+    let pause = Duration::from_millis(200);
+    tokio::time::sleep(pause).await;
+    let second_sent = Instant::now();
+    api.post("/nowhere", json!({})).await.refused(404);
+
+    let requests = api.server.requests();
+    let (first, second) = (requests[0].received_at, requests[1].received_at);
+    assert!(first >= before, "taken when the request arrived");
+    assert!(
+        answered.duration_since(first) >= latency,
+        "taken before the latency: {:?}",
+        answered.duration_since(first)
+    );
+    assert!(second >= second_sent);
+    assert!(second.duration_since(first) >= pause + latency);
 }
 
 #[tokio::test]
