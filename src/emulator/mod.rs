@@ -31,11 +31,12 @@
 //! serde_json parses, clones, compares, serialises and drops a value recursively, a stack frame
 //! or more per level: a value nested 10,000 levels takes several MiB of stack, more than the
 //! 2 MiB of a test thread. The server does this work on its own thread, whose stack is large
-//! enough for [`MAX_JSON_DEPTH`]; [`Emulator::events`], [`Emulator::tree`] and the other
-//! accessors clone on such a thread too, and the server drops what it stored on one when it
-//! stops or is [cleared](Emulator::clear). What an accessor returns is the caller's to drop: a
-//! caller that reads values nested deeper than a few hundred levels should handle and drop them
-//! on a thread with a large stack ([`std::thread::Builder::stack_size`]).
+//! enough for [`MAX_JSON_DEPTH`]. Once it has stored a value nested deeper than 128 levels,
+//! [`Emulator::events`], [`Emulator::tree`] and the other accessors clone on such a thread too,
+//! and it drops what it stored on one when it stops or is [cleared](Emulator::clear). What an
+//! accessor returns is the caller's to drop: a caller that reads values nested deeper than a few
+//! hundred levels should handle and drop them on a thread with a large stack
+//! ([`std::thread::Builder::stack_size`]).
 //!
 //! ```
 //! use tracing_honeyhive::emulator::{Emulator, Fault};

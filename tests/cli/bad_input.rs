@@ -1,9 +1,13 @@
 //! Bad input is refused before any request: exit status 2, nothing on stdout, and a message
 //! naming the flag (or file) and the problem.
 
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
 use tracing_honeyhive::emulator::Emulator;
 
-use crate::{Run, TempFile, new_session, run, run_alone, server};
+use crate::{KEY, Run, TempFile, honeyhive, new_session, run, run_alone, server};
 
 const ID: &str = "0f8e4a44-8d0a-4c55-9f9b-6f6f4c1f3a10";
 
@@ -294,4 +298,73 @@ fn usage_errors_exit_2_and_a_missing_key_is_named() {
         "create",
     ])
     .refused(2, &["api_url"]);
+}
+
+/// Runs `command` with `stdin`, and kills it if it has not finished within `patience`: a
+/// command that reads without end fails the test instead of hanging it.
+fn finish_within(mut command: Command, stdin: Stdio, patience: Duration) -> Run {
+    let mut child = command
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + patience;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the binary can be waited for") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {patience:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        pipe.read_to_string(&mut stdout).expect("stdout is UTF-8");
+    }
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_string(&mut stderr).expect("stderr is UTF-8");
+    }
+    Run {
+        code: status.code().expect("the binary exits by itself"),
+        stdout,
+        stderr,
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_file_or_standard_input_is_refused_at_the_size_limit() {
+    let server = server();
+    let zero = || std::fs::File::open("/dev/zero").expect("/dev/zero opens");
+    for (args, stdin, named) in [
+        (
+            &["sessions", "create-event-batch", "--filename", "/dev/zero"][..],
+            Stdio::null(),
+            "--filename /dev/zero",
+        ),
+        (
+            &["sessions", "create", "-f", "/dev/zero"][..],
+            Stdio::null(),
+            "--filename /dev/zero",
+        ),
+        (
+            &["sessions", "create-event-batch", "--filename", "-"][..],
+            Stdio::from(zero()),
+            "--filename - (standard input)",
+        ),
+    ] {
+        let mut command = honeyhive(args);
+        command
+            .env("HH_API_URL", server.url())
+            .env("HH_API_KEY", KEY);
+        // Reading the limit takes well under a second; the patience only bounds a failure.
+        let run = finish_within(command, stdin, Duration::from_secs(30));
+        run.refused(2, &[named, "larger than 64 MiB (67108864 bytes)"]);
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
 }

@@ -193,8 +193,9 @@ prints each session as a tree on stdout once it has an end time and a short quie
 /// send a request object.
 #[derive(Debug, Args)]
 pub(crate) struct RequestSource {
-    /// Read the whole request object from this JSON file (`-` reads standard input); flags given
-    /// beside it replace the file's fields. --show-file-schema prints its shape
+    /// Read the whole request object from this JSON file of at most 64 MiB (`-` reads standard
+    /// input); flags given beside it replace the file's fields. --show-file-schema prints its
+    /// shape
     #[arg(short = 'f', long, value_name = "PATH")]
     pub(crate) filename: Option<String>,
 

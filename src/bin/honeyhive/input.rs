@@ -20,6 +20,12 @@ use crate::schema::{Request, flag_of, property_of};
 /// Longest excerpt of a value quoted in a message.
 const QUOTE_CHARS: usize = 60;
 
+/// The most `--filename` reads from a file or standard input, 64 MiB: twice the local server's
+/// default body limit, far beyond any real request. A larger input (`/dev/zero`, a runaway
+/// pipe) is refused once this much has been read, instead of read until memory runs out. The
+/// `--filename` help (`args.rs`) states it too.
+const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A request object, checked against its schema, with where each top-level field came from.
 pub(crate) struct Checked {
     object: Map<String, Value>,
@@ -100,15 +106,24 @@ impl Checked {
 /// The request object in `path` (`-`: standard input), and how messages name it.
 fn read_file(path: &str) -> Result<(Map<String, Value>, String), Failure> {
     let (text, label) = if path == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| {
-            Failure::usage(format!("--filename -: cannot read standard input: {e}"))
+        let label = "--filename - (standard input)".to_owned();
+        let text = read_bounded(std::io::stdin().lock(), MAX_INPUT_BYTES);
+        let text = text.map_err(|e| match e {
+            Unread::TooLarge => too_large(&label),
+            Unread::Io(e) => {
+                Failure::usage(format!("--filename -: cannot read standard input: {e}"))
+            }
         })?;
-        (text, "--filename - (standard input)".to_owned())
+        (text, label)
     } else {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::usage(format!("--filename {path}: cannot read the file: {e}")))?;
-        (text, format!("--filename {path}"))
+        let label = format!("--filename {path}");
+        let cannot = |e| Failure::usage(format!("{label}: cannot read the file: {e}"));
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        let text = read_bounded(file, MAX_INPUT_BYTES).map_err(|e| match e {
+            Unread::TooLarge => too_large(&label),
+            Unread::Io(e) => cannot(e),
+        })?;
+        (text, label)
     };
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         let yaml = [".yaml", ".yml"].iter().any(|ext| path.ends_with(ext));
@@ -126,6 +141,40 @@ fn read_file(path: &str) -> Result<(Map<String, Value>, String), Failure> {
             kind_of(&other)
         ))),
     }
+}
+
+/// Why an input was not read.
+#[derive(Debug)]
+enum Unread {
+    /// More than the limit.
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// All of `reader` as text, if it holds at most `limit` bytes; stops reading one byte past it.
+fn read_bounded(reader: impl Read, limit: u64) -> Result<String, Unread> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Unread::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Unread::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        let invalid = "stream did not contain valid UTF-8";
+        Unread::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            invalid,
+        ))
+    })
+}
+
+fn too_large(label: &str) -> Failure {
+    let mib = MAX_INPUT_BYTES / (1024 * 1024);
+    Failure::usage(format!(
+        "{label}: larger than {mib} MiB ({MAX_INPUT_BYTES} bytes), the most --filename reads"
+    ))
 }
 
 /// A flag's raw value as the JSON kind its property's schema names: whole milliseconds for an

@@ -53,3 +53,20 @@ fn paths_and_kinds_read_as_a_person_writes_them() {
     assert_eq!(kind_of(&Value::Null), "null");
     assert_eq!(quote(&"x".repeat(100)).chars().count(), QUOTE_CHARS);
 }
+
+#[test]
+fn input_is_read_up_to_the_limit_and_refused_one_byte_past_it() {
+    assert_eq!(read_bounded(&b"abcd"[..], 4).ok().as_deref(), Some("abcd"));
+    assert_eq!(read_bounded(&b""[..], 0).ok().as_deref(), Some(""));
+    assert!(matches!(
+        read_bounded(&b"abcde"[..], 4),
+        Err(Unread::TooLarge)
+    ));
+    // An endless reader stops at the limit.
+    assert!(matches!(
+        read_bounded(std::io::repeat(b' '), 1024),
+        Err(Unread::TooLarge)
+    ));
+    let invalid = read_bounded(&[0xff, 0xfe][..], 4).unwrap_err();
+    assert!(matches!(&invalid, Unread::Io(e) if e.to_string().contains("valid UTF-8")));
+}
