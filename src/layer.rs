@@ -20,6 +20,8 @@ use crate::recorded::{Bucket, FieldValue, FinishedSpan, Log, Recorded, Role, Ses
 use visitor::{EventFields, Owning};
 
 pub use builder::Builder;
+#[cfg(fuzzing)]
+pub(crate) use visitor::Sink;
 pub(crate) use visitor::bounded;
 
 /// Which spans start a HoneyHive session.

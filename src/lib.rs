@@ -221,6 +221,9 @@ pub mod config;
 pub mod emulator;
 mod error;
 pub mod fields;
+#[cfg(all(fuzzing, feature = "emulator"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod layer;
 pub mod limits;
 mod mapping;

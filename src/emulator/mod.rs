@@ -49,9 +49,12 @@
 //! ```
 
 mod fault;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod json;
 mod routes;
-mod schema;
+pub(crate) mod schema;
 mod server;
 mod store;
 mod waterfall;

@@ -720,3 +720,52 @@ fn soak_a_session_of_100k_events_streams_out_with_bounded_memory() {
     let (_, report) = harness.shutdown(PATIENCE);
     assert_balanced(&report.stats);
 }
+
+#[test]
+fn bursts_of_5xx_and_cut_connections_are_retried_without_duplicate_events() {
+    let harness = Harness::with(|b| b.with_batch_size(3));
+    for fault in [
+        Fault::status(500).times(2),
+        Fault::status(502),
+        Fault::status(503).times(3),
+        Fault::status(504),
+        Fault::drop_connection().times(2),
+        Fault::truncated_body(502, r#"{"statusCode":502,"mess"#),
+        Fault::status(500).on_path("/v1/sessions/").times(2),
+        Fault::drop_connection().on_path("/v1/events/"),
+    ] {
+        harness.server.inject(fault);
+    }
+    harness.run(|| {
+        for _ in 0..5 {
+            let _root = info_span!("turn", metrics.score = 1).entered();
+            for _ in 0..7 {
+                drop(info_span!("step").entered());
+            }
+        }
+    });
+    let report = harness.flush();
+    assert_eq!(report.delivered, 40, "{report:?}");
+    let statuses: Vec<Option<u16>> = harness.server.requests().iter().map(|r| r.status).collect();
+    let failed = statuses
+        .iter()
+        .filter(|s| s.is_none_or(|s| s >= 500))
+        .count();
+    eprintln!(
+        "5xx bursts: {} requests, {failed} of them faults; {:?}",
+        statuses.len(),
+        report.stats
+    );
+    assert_eq!(failed, 13, "every fault was met once: {statuses:?}");
+    assert_eq!(report.stats.requests_retried, 13);
+    assert_eq!(harness.server.repeated_events(), 0);
+    let ids: std::collections::HashSet<String> = harness
+        .server
+        .events()
+        .iter()
+        .map(|e| e.event_id.clone().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 35, "every event once");
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+}

@@ -8,6 +8,7 @@ mod common;
 mod delivery;
 mod faults;
 mod mapping;
+mod properties;
 mod sessions;
 
 use std::sync::{Arc, Mutex};
