@@ -232,8 +232,21 @@ impl Handle {
     /// exporter stops sending after a `401` or `403` (it drops spans and counts them in
     /// [`Dropped::unauthorized`]) until a probe is accepted or the key is replaced here. Requests
     /// already in flight finish with the old key.
-    pub fn set_api_key(&self, key: impl Into<String>) {
-        let _ = self.control.send(Control::SetApiKey(ApiKey::new(key)));
+    ///
+    /// A key that is empty or cannot be sent in a header is refused with
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig), and the old key stays.
+    pub fn set_api_key(&self, key: impl Into<String>) -> Result<(), crate::Error> {
+        let key = ApiKey::new(key);
+        if key.expose().is_empty() || reqwest::header::HeaderValue::try_from(key.expose()).is_err()
+        {
+            return Err(crate::Error::config(
+                "set_api_key",
+                "the key is empty or contains characters not allowed in an HTTP header",
+            ));
+        }
+        self.control
+            .send(Control::SetApiKey(key))
+            .map_err(|_| crate::Error::config("set_api_key", "the exporter is shut down"))
     }
 
     fn request(&self, timeout: Duration, reply: crossbeam_channel::Sender<Report>) -> Request {
