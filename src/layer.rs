@@ -8,7 +8,6 @@ mod visitor;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -16,7 +15,7 @@ use tracing_subscriber::registry::LookupSpan;
 use uuid::Uuid;
 
 use crate::pipeline::{self, Producer};
-use crate::recorded::{Bucket, FieldValue, FinishedSpan, Log, Recorded, Role, SessionSeed};
+use crate::recorded::{FieldValue, FinishedSpan, Log, Recorded, Role, SessionSeed};
 use visitor::{EventFields, Owning};
 
 pub use builder::Builder;
@@ -85,17 +84,14 @@ impl std::fmt::Debug for HoneyHiveLayer {
     }
 }
 
-/// What the layer keeps in a span's extensions while it is open.
+/// What the layer keeps in a span's extensions while it is open: the span as it will travel to
+/// the exporter, allocated once when the span opens, so that closing it only moves a pointer
+/// (`on_close` never allocates), and what closing needs besides.
 pub(crate) struct SpanData {
-    session: Arc<SessionSeed>,
-    role: Role,
-    event_id: Uuid,
     /// The root span, or the span that joined its session by id.
     owns_session: bool,
-    start_ms: i64,
     started: Instant,
-    pub(crate) recorded: Recorded,
-    pub(crate) session_json: Vec<(Bucket, Value)>,
+    pub(crate) span: Box<FinishedSpan>,
 }
 
 /// Which span an extension-trait call applies to.
@@ -259,7 +255,7 @@ where
         let parent = parent_span.as_ref().and_then(|p| {
             let extensions = p.extensions();
             let data = extensions.get::<SpanData>()?;
-            Some((Arc::clone(&data.session), data.event_id))
+            Some((Arc::clone(&data.span.session), data.span.event_id))
         });
         if parent.is_none() && !self.may_start_session(attrs, parent_span.is_some()) {
             // Outside any session and unable to start one: nothing to record.
@@ -305,15 +301,24 @@ where
         } else {
             return;
         };
-        span.extensions_mut().insert(SpanData {
+        let metadata = span.metadata();
+        let finished = Box::new(FinishedSpan {
             session,
             role,
             event_id,
-            owns_session,
+            name: metadata.name(),
+            target: metadata.target(),
+            level: *metadata.level(),
             start_ms,
-            started: Instant::now(),
+            duration_ms: 0.0,
             recorded,
+            owns_joined_session: false,
             session_json: Vec::new(),
+        });
+        span.extensions_mut().insert(SpanData {
+            owns_session,
+            started: Instant::now(),
+            span: finished,
         });
     }
 
@@ -326,7 +331,7 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            self.record(&mut data.recorded, values);
+            self.record(&mut data.span.recorded, values);
         }
     }
 
@@ -343,7 +348,7 @@ where
         };
         let metadata = event.metadata();
         let is_error = *metadata.level() == Level::ERROR;
-        let recorded = &mut data.recorded;
+        let recorded = &mut data.span.recorded;
         let keep = recorded.logs.len() < self.settings.max_events_per_span;
         let sets_error = is_error && recorded.error.is_none();
         if !keep && !sets_error {
@@ -387,20 +392,14 @@ where
         let Some(data) = span.extensions_mut().remove::<SpanData>() else {
             return;
         };
-        let metadata = span.metadata();
-        producer.send(Box::new(FinishedSpan {
-            owns_joined_session: data.owns_session && data.session.joined,
-            session: data.session,
-            role: data.role,
-            event_id: data.event_id,
-            name: metadata.name(),
-            target: metadata.target(),
-            level: *metadata.level(),
-            start_ms: data.start_ms,
-            duration_ms: data.started.elapsed().as_secs_f64() * 1e3,
-            recorded: data.recorded,
-            session_json: data.session_json,
-        }));
+        let SpanData {
+            owns_session,
+            started,
+            span: mut finished,
+        } = data;
+        finished.duration_ms = started.elapsed().as_secs_f64() * 1e3;
+        finished.owns_joined_session = owns_session && finished.session.joined;
+        producer.send(finished);
     }
 }
 

@@ -186,16 +186,16 @@ fn apply(span: &tracing::Span, target: Target, enrichment: Enrichment) {
             layer.count_truncated(cut);
             match target {
                 Target::Span => {
-                    data.recorded.json.extend(values);
+                    data.span.recorded.json.extend(values);
                     if error.is_some() {
-                        data.recorded.error = error;
+                        data.span.recorded.error = error;
                     }
                 }
                 Target::Session => {
-                    data.session_json.extend(values);
+                    data.span.session_json.extend(values);
                     if let Some(error) = error {
                         let error = serde_json::json!({ "error": error });
-                        data.session_json.push((Bucket::Metadata, error));
+                        data.span.session_json.push((Bucket::Metadata, error));
                     }
                 }
             }
