@@ -980,3 +980,47 @@ fn a_server_down_then_up_gets_everything_queued_meanwhile() {
     let report = guard.shutdown(PATIENCE);
     assert_balanced(&report.stats);
 }
+
+#[test]
+fn spans_closing_while_the_exporter_shuts_down_are_each_counted_once() {
+    for round in 0..5 {
+        let (layer, guard) = HoneyHiveLayer::builder()
+            .with_api_url(closed_url())
+            .with_timeout(Duration::from_millis(50))
+            .build()
+            .unwrap();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let stats = std::thread::scope(|scope| {
+            for _ in 0..3 {
+                let (dispatch, stop) = (dispatch.clone(), &stop);
+                scope.spawn(move || {
+                    tracing::dispatcher::with_default(&dispatch, || {
+                        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            let _root = info_span!("racing").entered();
+                            drop(info_span!("step").entered());
+                        }
+                    });
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            let handle = guard.handle();
+            let report = guard.shutdown(Duration::from_millis(100));
+            // Producers go on past the shutdown for a while.
+            std::thread::sleep(Duration::from_millis(30));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(
+                report.undelivered, report.stats.dropped.shutdown,
+                "{report:?}"
+            );
+            handle
+        });
+        let stats = stats.stats();
+        eprintln!("racing shutdown, round {round}: {stats:?}");
+        assert!(
+            stats.dropped.after_shutdown > 0,
+            "spans closed after it: {stats:?}"
+        );
+        assert_balanced(&stats);
+    }
+}
