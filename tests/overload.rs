@@ -8,16 +8,9 @@ use tracing::info_span;
 use tracing_honeyhive::HoneyHiveLayer;
 use tracing_subscriber::layer::SubscriberExt;
 
-/// Peak resident memory of this process, in KiB (Linux; 0 elsewhere).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::peak_rss_kib;
 
 #[test]
 fn memory_stays_flat_and_counts_stay_exact_at_three_load_levels() {

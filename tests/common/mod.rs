@@ -25,3 +25,15 @@ pub fn schema(file: &str) -> &'static Validator {
 pub fn raw_http() -> reqwest::Client {
     reqwest::Client::new()
 }
+
+/// Peak resident memory of this process, in KiB (Linux; 0 elsewhere): the test's own when it
+/// runs alone in its process.
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}

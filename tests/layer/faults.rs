@@ -10,18 +10,8 @@ use tracing_honeyhive::emulator::{Emulator, Fault};
 use tracing_honeyhive::{HoneyHiveLayer, HoneyHiveSpanExt, Stats};
 use tracing_subscriber::layer::SubscriberExt;
 
+use crate::common::peak_rss_kib;
 use crate::{Captured, Harness, KEY, PATIENCE};
-
-/// Peak resident memory of this process, in KiB (Linux; 0 elsewhere).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
-}
 
 /// After shutdown: every span produced is accounted for once, and nothing is pending. Prints the
 /// books (and the process's peak memory: the test's own when it runs alone).
@@ -71,6 +61,12 @@ fn sessions(harness: &Harness, sessions: usize) {
             drop(info_span!("step").entered());
         }
     });
+}
+
+/// Asserts the exporter said something containing `needle` exactly once.
+fn said_once(captured: &Captured, needle: &str) {
+    let said = warnings(captured, needle);
+    assert_eq!(said.len(), 1, "{needle:?}: {:?}", captured.messages());
 }
 
 fn warnings(captured: &Captured, needle: &str) -> Vec<String> {
@@ -241,10 +237,7 @@ fn after_a_refused_key_an_accepted_probe_resumes_sending() {
         report.delivered, 4,
         "the probe and what follows: {report:?}"
     );
-    assert_eq!(
-        warnings(&harness.diagnostics, "accepts the API key again").len(),
-        1
-    );
+    said_once(&harness.diagnostics, "accepts the API key again");
     let (_, report) = harness.shutdown(PATIENCE);
     assert_balanced(&report.stats);
 }
@@ -566,12 +559,7 @@ fn unexpected_success_bodies_are_taken_as_accepted() {
     // The create's answer was not JSON, but its 200 stands: the session got its events. The
     // batch answer lacked `success`; taken as accepted.
     assert_eq!(report.delivered, 2, "{report:?}");
-    assert_eq!(
-        warnings(&harness.diagnostics, "answer was unexpected").len(),
-        1,
-        "{:?}",
-        harness.diagnostics.messages()
-    );
+    said_once(&harness.diagnostics, "answer was unexpected");
     let (_, report) = harness.shutdown(PATIENCE);
     assert_balanced(&report.stats);
 }
@@ -933,12 +921,7 @@ fn a_final_state_the_server_finds_too_large_is_trimmed_and_still_lands() {
         .filter_map(|r| r.status)
         .collect();
     assert_eq!(refused, [413, 200]);
-    assert_eq!(
-        warnings(&harness.diagnostics, "too large").len(),
-        1,
-        "{:?}",
-        harness.diagnostics.messages()
-    );
+    said_once(&harness.diagnostics, "too large");
     let (_, report) = harness.shutdown(PATIENCE);
     assert_balanced(&report.stats);
 }
