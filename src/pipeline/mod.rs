@@ -10,7 +10,9 @@
 //!
 //! The bound is exact: a span is admitted only while fewer than `capacity` spans are held —
 //! queued, or taken by the exporter and not yet settled — so the queue never refuses an admitted
-//! span, and what the documentation promises is what holds. The application thread never wakes
+//! span, and what the documentation promises is what holds. When the exporter stops it closes
+//! the queue: a span sent before is on it, counted with the rest; a span closing after is
+//! never queued. The application thread never wakes
 //! the exporter: the exporter takes spans off the queue on its own timer (sooner while spans keep
 //! coming), and at once when asked to flush. No receiver ever parks on the queue, so a send never
 //! takes the queue's lock.
@@ -25,11 +27,11 @@ mod worker;
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::RecvTimeoutError;
+use crossbeam_channel::{RecvTimeoutError, TrySendError};
 use tokio::sync::mpsc;
 use tracing::Dispatch;
 use tracing::dispatcher::WeakDispatch;
@@ -81,6 +83,9 @@ pub(crate) enum Control {
     SetApiKey(ApiKey),
 }
 
+/// Set in [`Shared::sending`] once the exporter has stopped taking spans.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
 /// What the application threads and the exporter share about the queue: counters, the number of
 /// spans held, and whether the exporter has stopped.
 #[derive(Debug)]
@@ -89,8 +94,10 @@ pub(crate) struct Shared {
     /// Spans admitted and not yet settled.
     held: AtomicUsize,
     capacity: usize,
-    /// The exporter has stopped taking spans.
-    closed: AtomicBool,
+    /// [`CLOSED`] once the exporter has stopped, and the number of producers inside
+    /// [`Producer::send`] right now: closing waits for them, so that every span sent before the
+    /// close is on the queue when it is drained, and every later one is never sent.
+    sending: AtomicUsize,
 }
 
 impl Shared {
@@ -99,7 +106,7 @@ impl Shared {
             counters: Counters::default(),
             held: AtomicUsize::new(0),
             capacity,
-            closed: AtomicBool::new(false),
+            sending: AtomicUsize::new(0),
         }
     }
 
@@ -108,20 +115,20 @@ impl Shared {
         self.held.fetch_sub(n, Ordering::AcqRel);
     }
 
-    /// Stops admitting spans (from the exporter, when it stops), then takes what is left in the
+    /// Stops admitting spans (from the exporter, when it stops), waits for the producers already
+    /// sending (a few instructions each: they never block), then takes what is left on the
     /// queue: dropped at shutdown, and counted. Returns how many, as (sessions, events).
     pub(crate) fn close(
         &self,
         queue: &crossbeam_channel::Receiver<Box<FinishedSpan>>,
     ) -> (u64, u64) {
-        self.closed.store(true, Ordering::Relaxed);
-        // Pairs with the fence in `Producer::send`: a span sent concurrently is either seen here
-        // or its sender sees `closed` and takes it out itself.
-        fence(Ordering::SeqCst);
-        self.drain(queue)
-    }
-
-    fn drain(&self, queue: &crossbeam_channel::Receiver<Box<FinishedSpan>>) -> (u64, u64) {
+        self.sending.fetch_or(CLOSED, Ordering::SeqCst);
+        // A producer preempted inside `send` holds this up for a time slice at most; the bound
+        // only guards against the impossible.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.sending.load(Ordering::SeqCst) & !CLOSED != 0 && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
         let (mut sessions, mut events) = (0, 0);
         while let Ok(span) = queue.try_recv() {
             match worker::Kind::of(&span) {
@@ -142,40 +149,45 @@ impl Shared {
 #[derive(Debug, Clone)]
 pub(crate) struct Producer {
     spans: crossbeam_channel::Sender<Box<FinishedSpan>>,
-    /// The queue's other end, to take back spans sent after the exporter stopped.
-    leftover: crossbeam_channel::Receiver<Box<FinishedSpan>>,
     control: mpsc::UnboundedSender<Control>,
     shared: Arc<Shared>,
 }
 
 impl Producer {
     /// Queues a finished span without blocking: when `capacity` spans are already held it is
-    /// dropped and counted.
+    /// dropped and counted, and after the exporter stopped too.
     pub(crate) fn send(&self, span: Box<FinishedSpan>) {
         let shared = &*self.shared;
-        if shared.closed.load(Ordering::Relaxed) {
+        if shared.sending.fetch_add(1, Ordering::SeqCst) & CLOSED != 0 {
+            shared.sending.fetch_sub(1, Ordering::SeqCst);
             add(&shared.counters.dropped_after_shutdown, 1);
             return;
         }
+        self.admit(span);
+        shared.sending.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn admit(&self, span: Box<FinishedSpan>) {
+        let shared = &*self.shared;
         if shared.held.fetch_add(1, Ordering::AcqRel) >= shared.capacity {
             shared.release(1);
             add(&shared.counters.dropped_queue_full, 1);
             return;
         }
-        // The queue holds `capacity` spans and at most `capacity` are held: it has room, and it
-        // stays connected while this producer lives.
+        // The queue holds `capacity` spans and at most `capacity` are held: it has room, and the
+        // exporter keeps it connected until it closes, which waits for this call to end.
         match self.spans.try_send(span) {
             Ok(()) => add(&shared.counters.spans_queued, 1),
-            Err(_) => {
+            Err(TrySendError::Full(_)) => {
                 shared.release(1);
                 add(&shared.counters.dropped_queue_full, 1);
-                return;
             }
-        }
-        fence(Ordering::SeqCst);
-        if shared.closed.load(Ordering::Relaxed) {
-            // The exporter stopped while this span was sent: whoever takes it counts it.
-            shared.drain(&self.leftover);
+            // The exporter thread is gone without closing the queue (it cannot be, but if it
+            // were, nothing would ever take the span).
+            Err(TrySendError::Disconnected(_)) => {
+                shared.release(1);
+                add(&shared.counters.dropped_after_shutdown, 1);
+            }
         }
     }
 
@@ -387,7 +399,7 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         sender,
         Arc::clone(&shared),
         Arc::clone(&diagnostics),
-        queue.clone(),
+        queue,
     );
     if let Some(line) = setup.announce {
         diagnostics.announce(line);
@@ -401,7 +413,6 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         })?;
     let producer = Producer {
         spans,
-        leftover: queue,
         control: control.clone(),
         shared: Arc::clone(&shared),
     };

@@ -1,0 +1,79 @@
+//! Closing a span allocates nothing on the application thread, so it can never wait for the
+//! allocator's lock while the exporter frees spans. Counted with a counting global allocator, in
+//! its own binary so that nothing else shares it.
+#![cfg(feature = "emulator")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Duration;
+
+use tracing::info_span;
+use tracing_honeyhive::HoneyHiveLayer;
+use tracing_honeyhive::emulator::Emulator;
+use tracing_subscriber::layer::SubscriberExt;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The system allocator, counting this thread's allocations.
+struct Counting;
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn closing_a_span_allocates_nothing_on_the_application_thread() {
+    let server = Emulator::builder().start().unwrap();
+    let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_url(server.url())
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let (mut in_close, mut in_open) = (Vec::new(), Vec::new());
+    tracing::dispatcher::with_default(&dispatch, || {
+        for _ in 0..100 {
+            let before = allocations();
+            let root = info_span!("request", inputs.q = "where is my order?").entered();
+            let child = info_span!("llm_call", gen_ai.request.model = "gpt-4o", n = 3).entered();
+            tracing::info!("a log line kept in the span");
+            let opened = allocations();
+            drop(child);
+            drop(root);
+            in_close.push(allocations() - opened);
+            in_open.push(opened - before);
+        }
+    });
+    let report = guard.flush(Duration::from_secs(20)).expect("delivered");
+    assert_eq!(report.delivered, 200);
+    eprintln!(
+        "allocations on the application thread, per request of two spans: opening and \
+         recording {:?} (first, last), closing {:?} (most)",
+        (in_open[0], in_open[99]),
+        in_close.iter().max()
+    );
+    assert!(
+        in_close.iter().all(|&n| n == 0),
+        "closing spans allocated: {in_close:?}"
+    );
+}
