@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::emulator::schema::Body;
 use crate::layer::Sink;
-use crate::layer::bounded;
 use crate::limits;
+use crate::limits::bounded;
 use crate::mapping::Mapper;
 use crate::recorded::{Bucket, Children, FieldValue, FinishedSpan, Recorded, Role, SessionSeed};
 

@@ -21,7 +21,6 @@ use visitor::{EventFields, Owning};
 pub use builder::Builder;
 #[cfg(fuzzing)]
 pub(crate) use visitor::Sink;
-pub(crate) use visitor::bounded;
 
 /// Which spans start a HoneyHive session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -69,6 +69,28 @@ fn dismantle(value: Value) {
     }
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `s`, cut to `max` bytes with a marker naming how much was left out.
+pub(crate) fn bounded(s: &str, max: usize, truncated: &mut u32) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    *truncated += 1;
+    let kept = prefix(s, max);
+    format!("{kept}…[truncated {} bytes]", s.len() - kept.len())
+}
+
 /// Bytes of `value` as JSON, counted without building the text.
 pub(crate) fn json_size(value: &impl serde::Serialize) -> usize {
     struct Count(usize);
@@ -226,6 +248,16 @@ mod tests {
             .unwrap()
             .join()
             .unwrap();
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary_with_a_marker() {
+        let mut truncated = 0;
+        assert_eq!(bounded("short", 10, &mut truncated), "short");
+        assert_eq!(truncated, 0);
+        let cut = bounded("ééééé", 3, &mut truncated);
+        assert_eq!(cut, "é…[truncated 8 bytes]");
+        assert_eq!(truncated, 1);
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub(crate) mod gen_ai;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::layer::bounded;
+use crate::limits::bounded;
 use crate::recorded::{Bucket, Children, FieldValue, FinishedSpan, Recorded, SessionSeed};
 use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
 

@@ -9,29 +9,8 @@ use crate::fields::{
     ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
     SESSION, SESSION_ID, SESSION_NAME,
 };
+use crate::limits::{bounded, prefix};
 use crate::recorded::{FieldValue, Fields, Recorded};
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-fn prefix(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// `s`, cut to `max` bytes with a marker naming how much was left out.
-pub(crate) fn bounded(s: &str, max: usize, truncated: &mut u32) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    *truncated += 1;
-    let kept = prefix(s, max);
-    format!("{kept}…[truncated {} bytes]", s.len() - kept.len())
-}
 
 /// A `fmt::Write` that stops accepting text at `max` bytes, so formatting a huge `Debug` value
 /// costs at most the bound.
@@ -216,16 +195,6 @@ impl<S: Sink> Visit for Owning<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_text_is_cut_on_a_character_boundary_with_a_marker() {
-        let mut truncated = 0;
-        assert_eq!(bounded("short", 10, &mut truncated), "short");
-        assert_eq!(truncated, 0);
-        let cut = bounded("ééééé", 3, &mut truncated);
-        assert_eq!(cut, "é…[truncated 8 bytes]");
-        assert_eq!(truncated, 1);
-    }
 
     #[test]
     fn huge_debug_values_are_formatted_only_up_to_the_bound() {
