@@ -7,7 +7,7 @@
 //! | [`EVENT_TYPE`] `honeyhive.event_type` | `"model"`, `"tool"` or `"chain"` | the event's type; wins over inference from `gen_ai.*` fields |
 //! | [`EVENT_NAME`] `honeyhive.event_name` | string | the event's name instead of the span name |
 //! | [`SESSION`] `honeyhive.session` | `true` / `false` | `true` marks a span that starts a session (see [`SessionRoots::Marked`](crate::SessionRoots::Marked)); `false` on a root span keeps it and its subtree out of HoneyHive |
-//! | [`SESSION_ID`] `honeyhive.session_id` | UUID | the span joins that session (created if it does not exist): several requests of one conversation become one session |
+//! | [`SESSION_ID`] `honeyhive.session_id` | UUID, or any key | the span joins that session (created if it does not exist): several requests of one conversation become one session; a key that is not a UUID names the session [derived](crate::ids::session_id_for_key) from it |
 //! | [`SESSION_NAME`] `honeyhive.session_name` | string | the session's name, on the span that starts or joins it |
 //!
 //! The control fields are read when the span is created; `honeyhive.event_type`,
@@ -40,7 +40,7 @@ pub const EVENT_TYPE: &str = "honeyhive.event_type";
 pub const EVENT_NAME: &str = "honeyhive.event_name";
 /// `honeyhive.session`: `true` starts a session here, `false` keeps a root span out.
 pub const SESSION: &str = "honeyhive.session";
-/// `honeyhive.session_id`: join the session with this UUID.
+/// `honeyhive.session_id`: join the session with this UUID, or the one a key names.
 pub const SESSION_ID: &str = "honeyhive.session_id";
 /// `honeyhive.session_name`: the session's name.
 pub const SESSION_NAME: &str = "honeyhive.session_name";

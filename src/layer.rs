@@ -263,18 +263,21 @@ where
         let mut recorded = Recorded::default();
         self.record(&mut recorded, attrs);
         let start_ms = now_ms();
-        let joined = recorded
+        // A grouping key joins the session it names; one that is not a UUID names a derived one,
+        // and is kept visible as `metadata["honeyhive.session_key"]`.
+        let key = recorded
             .session_id
-            .as_deref()
-            .and_then(|id| Uuid::parse_str(id.trim()).ok());
-        if joined.is_none()
-            && let Some(raw) = recorded.session_id.take()
-        {
-            // Documented normalisation: an id that is not a UUID is ignored, and kept visible.
-            recorded
-                .fields
-                .set("honeyhive.invalid_session_id", FieldValue::Str(raw));
-        }
+            .take()
+            .filter(|key| !key.trim().is_empty());
+        let joined = key.map(|key| {
+            let id = crate::ids::session_id_for_key(&key);
+            if !crate::ids::is_uuid(&key) {
+                recorded
+                    .fields
+                    .set("honeyhive.session_key", FieldValue::Str(key));
+            }
+            id
+        });
         let (session, role, event_id, owns_session) = if let Some(session_id) = joined {
             let seed = SessionSeed {
                 id: session_id,

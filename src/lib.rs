@@ -61,7 +61,7 @@
 //! |---|---|
 //! | a root span (see [`SessionRoots`] to choose others) | a session: `session_id` (a new UUIDv4), `session_name`, `start_time`, `end_time`, `duration`, `inputs`, `outputs`, `config`, `metadata`, `user_properties`, `metrics`, `feedback`, `children_ids` |
 //! | a span below it | an event: `event_id` (UUIDv4), `session_id`, `parent_id` (the parent span's event, or the session), `children_ids`, `event_type`, `event_name`, `source`, `start_time`/`end_time` (integer Unix ms), `duration` (ms), the seven objects and `error` |
-//! | a span with `honeyhive.session_id = <uuid>` | an event of that session, which is created if it does not exist: several requests of one conversation become one session |
+//! | a span with `honeyhive.session_id = <uuid or key>` | an event of that session, which is created if it does not exist: several requests of one conversation become one session (a key that is not a UUID names a session id derived from it, see [`ids`]) |
 //! | a span outside any session | nothing |
 //! | a tracing event inside a span | `metadata.logs` of the span's event (level, message, fields, time), at most 32; an `ERROR` event sets `error` |
 //!
@@ -117,8 +117,9 @@
 //!   decimal text (`"340282366920938463463374607431768211455"`), which no JSON reader rounds;
 //! - a structured value nested deeper than 64 levels is cut there, and an event larger than
 //!   1 MiB is trimmed, largest values first (see [`limits`]);
-//! - a `honeyhive.session_id` that is not a UUID is ignored and kept as
-//!   `metadata["honeyhive.invalid_session_id"]`; a `honeyhive.event_type` that is not `model`,
+//! - a `honeyhive.session_id` that is not a UUID joins the session whose id is derived from it
+//!   ([`ids::session_id_for_key`]: the same key, the same session, in every process) and is kept
+//!   as `metadata["honeyhive.session_key"]`; a `honeyhive.event_type` that is not `model`,
 //!   `tool` or `chain` is ignored and kept as `metadata["honeyhive.invalid_event_type"]`;
 //! - a value that is not a JSON object given for `inputs`, `outputs`, … is kept under the key
 //!   `"value"`;
@@ -224,6 +225,7 @@ pub mod fields;
 #[cfg(all(fuzzing, feature = "emulator"))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod ids;
 pub mod layer;
 pub mod limits;
 mod mapping;

@@ -272,17 +272,35 @@ fn joining_a_session_created_elsewhere_keeps_its_name_and_adds_the_turn() {
 }
 
 #[test]
-fn an_invalid_session_id_is_ignored_and_kept_visible() {
+fn a_session_key_that_is_not_a_uuid_joins_the_session_derived_from_it() {
     let harness = Harness::new();
+    let expected = tracing_honeyhive::ids::session_id_for_key("conversation-4711");
     harness.run(|| {
-        let _root = info_span!("root", honeyhive.session_id = "not-a-uuid").entered();
+        for turn in 0..2 {
+            let _request =
+                info_span!("request", honeyhive.session_id = "conversation-4711", turn).entered();
+            drop(info_span!("answer").entered());
+        }
     });
     harness.flush();
-    let session = &harness.server.sessions()[0];
-    assert_ne!(session.session_id.as_deref(), Some("not-a-uuid"));
+    let sessions = harness.server.sessions();
     assert_eq!(
-        session.metadata.as_ref().unwrap()["honeyhive.invalid_session_id"],
-        "not-a-uuid"
+        sessions.len(),
+        1,
+        "both turns joined one session: {sessions:#?}"
+    );
+    assert_eq!(sessions[0].session_id, Some(expected.to_string()));
+    let requests: Vec<_> = harness
+        .server
+        .events_of(&expected.to_string())
+        .into_iter()
+        .filter(|e| e.event_name.as_deref() == Some("request"))
+        .collect();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[0].metadata.as_ref().unwrap()["honeyhive.session_key"],
+        "conversation-4711",
+        "the key stays visible"
     );
 }
 

@@ -1,0 +1,78 @@
+//! Deterministic session ids: a grouping key names the same session every time it is given, in
+//! every process, so that several requests of one conversation become one session.
+//!
+//! A key that is a UUID is the session id itself (lowercased). Any other key — a conversation id,
+//! a chat thread's name, a user's session token — becomes a name-based (version 5) UUID in this
+//! crate's namespace, so it is valid where HoneyHive requires a UUID and never collides with a
+//! random one. (The OpenTelemetry exporter derives trace and span ids the same way.)
+//!
+//! ```
+//! use tracing_honeyhive::ids::session_id_for_key;
+//!
+//! let id = session_id_for_key("conversation-4711");
+//! assert_eq!(id, session_id_for_key("conversation-4711"), "the same key, the same session");
+//! assert_eq!(id.get_version_num(), 5);
+//! let given = "6F2C1A9E-4B1D-4C3E-9A57-0D2F8E1B7C44";
+//! assert_eq!(session_id_for_key(given).to_string(), given.to_lowercase());
+//! ```
+
+use uuid::Uuid;
+
+/// The namespace of the UUIDs this crate derives: the version 5 UUID of the URL
+/// `https://github.com/tracing-honeyhive/tracing-honeyhive/ids`.
+pub const NAMESPACE: Uuid = uuid::uuid!("06701b46-06d5-5d7c-ba89-3b5d1530679c");
+
+/// The session id a grouping key names: the key when it is a UUID, else the version 5 UUID of
+/// `session:{key}` in [`NAMESPACE`]. Surrounding whitespace is ignored.
+pub fn session_id_for_key(key: &str) -> Uuid {
+    let key = key.trim();
+    Uuid::parse_str(key)
+        .unwrap_or_else(|_| Uuid::new_v5(&NAMESPACE, format!("session:{key}").as_bytes()))
+}
+
+/// Whether `key` is a UUID, used as it is.
+pub(crate) fn is_uuid(key: &str) -> bool {
+    Uuid::parse_str(key.trim()).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_namespace_is_the_documented_name_based_uuid() {
+        let url = "https://github.com/tracing-honeyhive/tracing-honeyhive/ids";
+        assert_eq!(
+            NAMESPACE,
+            Uuid::new_v5(&Uuid::NAMESPACE_URL, url.as_bytes())
+        );
+    }
+
+    #[test]
+    fn keys_map_to_stable_distinct_version_5_uuids() {
+        let a = session_id_for_key("conversation-1");
+        let b = session_id_for_key("conversation-2");
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            session_id_for_key("  conversation-1 "),
+            "whitespace is ignored"
+        );
+        assert_eq!(a.get_version_num(), 5);
+        // Pinned, so that a change of scheme cannot pass unnoticed: sessions already stored
+        // under a key must keep getting its events.
+        assert_eq!(
+            a,
+            Uuid::new_v5(&NAMESPACE, b"session:conversation-1"),
+            "session:{{key}} in the namespace"
+        );
+        assert!(!is_uuid("conversation-1"));
+    }
+
+    #[test]
+    fn a_uuid_key_is_the_session_id_itself() {
+        let id = Uuid::new_v4();
+        assert_eq!(session_id_for_key(&id.to_string().to_uppercase()), id);
+        assert!(is_uuid(&id.to_string()));
+    }
+}
