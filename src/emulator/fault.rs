@@ -3,6 +3,7 @@
 
 /// A misbehaviour to apply to the next requests, in the order faults were injected.
 #[derive(Debug, Clone)]
+#[must_use = "a fault does nothing until it is given to Emulator::inject"]
 pub struct Fault {
     pub(super) kind: FaultKind,
     pub(super) times: usize,
