@@ -24,6 +24,8 @@
 //! | `otel.name` | the event's name, as with tracing-opentelemetry (after `honeyhive.event_name`) |
 //! | `otel.status_code`, `otel.status_message` | with status `ERROR`, the message becomes the event's `error` |
 //! | `otel.kind` | ignored |
+//! | `honeyhive_inputs.*`, `honeyhive_outputs.*`, `honeyhive_config.*`, `honeyhive_metadata.*`, `honeyhive_metrics.*`, `honeyhive_feedback.*`, `honeyhive_user_properties.*` | the names HoneyHive's own SDKs give attributes (users copy them from its docs): the same buckets, with the dotted rest re-nested and numbered keys made arrays: `honeyhive_inputs.chat_history.0.role` → `inputs["chat_history"][0]["role"]` |
+//! | [`SDK_EVENT_TYPE`] `honeyhive_event_type`, [`SDK_EVENT_NAME`] `honeyhive_event_name`, [`SDK_ERROR`] `honeyhive_error` | the same as `honeyhive.event_type`, `honeyhive.event_name` and `error` |
 //!
 //! Any other field goes to `metadata` under its full name.
 //!
@@ -46,6 +48,18 @@ pub const SESSION_ID: &str = "honeyhive.session_id";
 pub const SESSION_NAME: &str = "honeyhive.session_name";
 /// `error`: the event's error message.
 pub const ERROR: &str = "error";
+
+/// `honeyhive_event_type`: HoneyHive's SDKs' name for [`EVENT_TYPE`].
+pub const SDK_EVENT_TYPE: &str = "honeyhive_event_type";
+
+/// `honeyhive_event_name`: HoneyHive's SDKs' name for [`EVENT_NAME`].
+pub const SDK_EVENT_NAME: &str = "honeyhive_event_name";
+
+/// `honeyhive_error`: HoneyHive's SDKs' name for [`ERROR`].
+pub const SDK_ERROR: &str = "honeyhive_error";
+
+/// The prefix of HoneyHive's SDKs' names for the buckets: `honeyhive_inputs.question`.
+pub const SDK_BUCKET_PREFIX: &str = "honeyhive_";
 
 pub(crate) const OTEL_NAME: &str = "otel.name";
 pub(crate) const OTEL_KIND: &str = "otel.kind";

@@ -48,6 +48,29 @@ impl Buckets {
         }
     }
 
+    /// `value` at the dotted path `key` of the bucket, objects created on the way (a value in the
+    /// way is replaced): HoneyHive's SDKs flatten nested values into such paths.
+    fn put_nested(&mut self, bucket: Bucket, key: &str, value: Value) {
+        let mut segments = key.split('.');
+        let Some(last) = segments.next_back() else {
+            return;
+        };
+        let mut node = self.get_mut(bucket);
+        for segment in segments {
+            let slot = node
+                .entry(segment.to_owned())
+                .or_insert_with(|| Value::Object(JsonObject::new()));
+            if !slot.is_object() {
+                *slot = Value::Object(JsonObject::new());
+            }
+            let Value::Object(next) = slot else {
+                return;
+            };
+            node = next;
+        }
+        node.insert(last.to_owned(), value);
+    }
+
     /// The bucket's object, or `None` when empty (absent fields are omitted on the wire).
     fn take(&mut self, bucket: Bucket) -> Option<JsonObject> {
         let map = std::mem::take(self.get_mut(bucket));
@@ -96,14 +119,28 @@ impl Mapper {
         truncated: &mut u32,
     ) -> Buckets {
         let mut buckets = Buckets::default();
+        let mut renested: Vec<(Bucket, String)> = Vec::new();
         for (name, value) in &recorded.fields.0 {
             let value = to_json(value);
+            let sdk = name
+                .strip_prefix(crate::fields::SDK_BUCKET_PREFIX)
+                .and_then(Bucket::route)
+                .filter(|(_, key)| !key.is_empty());
             if let Some((bucket, key)) = Bucket::route(name) {
                 buckets.put(bucket, key, value);
+            } else if let Some((bucket, key)) = sdk {
+                buckets.put_nested(bucket, key, value);
+                let top = key.split('.').next().unwrap_or(key).to_owned();
+                renested.push((bucket, top));
             } else if name.starts_with("gen_ai.") {
                 gen_ai::place(name, value, &mut |b, k, v| buckets.put(b, k, v));
             } else {
                 buckets.put(Bucket::Metadata, name, value);
+            }
+        }
+        for (bucket, top) in renested {
+            if let Some(value) = buckets.get_mut(bucket).get_mut(&top) {
+                numbered_to_arrays(value);
             }
         }
         if !recorded.logs.is_empty() {
@@ -397,6 +434,24 @@ fn float(n: f64) -> Value {
         None if n.is_nan() => Value::from("NaN"),
         None if n > 0.0 => Value::from("inf"),
         None => Value::from("-inf"),
+    }
+}
+
+/// Objects whose keys are exactly `0`, `1`, … `n-1` become arrays in that order, at every level
+/// of a value re-nested from dotted paths (`chat_history.0.role`).
+fn numbered_to_arrays(value: &mut Value) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    map.values_mut().for_each(numbered_to_arrays);
+    let numbered =
+        !map.is_empty() && (0..map.len()).all(|i| map.contains_key(i.to_string().as_str()));
+    if numbered {
+        let mut map = std::mem::take(map);
+        let items = (0..map.len())
+            .map(|i| map.remove(i.to_string().as_str()).unwrap_or(Value::Null))
+            .collect();
+        *value = Value::Array(items);
     }
 }
 

@@ -7,7 +7,7 @@ use tracing::field::{Field, Visit};
 
 use crate::fields::{
     ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
-    SESSION, SESSION_ID, SESSION_NAME,
+    SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID, SESSION_NAME,
 };
 use crate::limits::{bounded, prefix};
 use crate::recorded::{FieldValue, Fields, Recorded};
@@ -97,12 +97,12 @@ pub(crate) trait Sink {
 impl Sink for Recorded {
     fn put(&mut self, name: &'static str, value: FieldValue) {
         match name {
-            EVENT_TYPE => self.event_type = Some(text(value)),
-            EVENT_NAME => self.event_name = Some(text(value)),
+            EVENT_TYPE | SDK_EVENT_TYPE => self.event_type = Some(text(value)),
+            EVENT_NAME | SDK_EVENT_NAME => self.event_name = Some(text(value)),
             SESSION_ID => self.session_id = Some(text(value)),
             SESSION_NAME => self.session_name = Some(text(value)),
             SESSION => self.session_flag = flag(&value),
-            ERROR => self.error = Some(text(value)),
+            ERROR | SDK_ERROR => self.error = Some(text(value)),
             OTEL_NAME => self.otel_name = Some(text(value)),
             OTEL_STATUS_CODE => self.otel_status_error = text(value).eq_ignore_ascii_case("error"),
             OTEL_STATUS_MESSAGE => self.otel_status_message = Some(text(value)),

@@ -203,3 +203,64 @@ fn later_updates_merge_objects_replace_outputs_and_keep_the_latest_end() {
     assert_eq!(update.outputs, object(json!({"second": true})));
     assert_eq!(update.end_time, Some(10));
 }
+
+#[test]
+fn honeyhive_sdk_attribute_names_are_re_nested_into_their_buckets() {
+    let session = seed(Fields::default());
+    let span = span(
+        Role::Event { parent: session.id },
+        session.clone(),
+        vec![
+            (
+                "honeyhive_inputs.chat_history.0.role",
+                FieldValue::Str("user".into()),
+            ),
+            (
+                "honeyhive_inputs.chat_history.0.content",
+                FieldValue::Str("hi".into()),
+            ),
+            (
+                "honeyhive_inputs.chat_history.1.role",
+                FieldValue::Str("assistant".into()),
+            ),
+            (
+                "honeyhive_inputs.chat_history.1.content",
+                FieldValue::Str("hello".into()),
+            ),
+            (
+                "honeyhive_metadata.customer.tier",
+                FieldValue::Str("gold".into()),
+            ),
+            ("honeyhive_metadata.customer.seats", FieldValue::I64(3)),
+            ("honeyhive_config.model", FieldValue::Str("gpt-4o".into())),
+            ("honeyhive_metrics.score", FieldValue::F64(0.5)),
+            // Numbered keys that are not 0..n stay an object.
+            ("honeyhive_outputs.by_id.7", FieldValue::Bool(true)),
+            // The dotted form without the SDK prefix keeps its flat key, as before.
+            ("inputs.a.b", FieldValue::I64(1)),
+        ],
+    );
+    let event = mapper().event(&span, session.id, &Children::default(), &mut 0);
+    assert_eq!(
+        Value::Object(event.inputs),
+        json!({
+            "chat_history": [
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "hello"},
+            ],
+            "a.b": 1,
+        })
+    );
+    assert_eq!(
+        event.metadata,
+        Some(
+            json!({"customer": {"tier": "gold", "seats": 3}})
+                .as_object()
+                .unwrap()
+                .clone()
+        )
+    );
+    assert_eq!(event.config.unwrap()["model"], "gpt-4o");
+    assert_eq!(event.metrics.unwrap()["score"], 0.5);
+    assert_eq!(event.outputs.unwrap()["by_id"], json!({"7": true}));
+}

@@ -359,3 +359,26 @@ fn huge_fields_are_cut_with_a_marker_and_counted_and_non_finite_floats_become_st
     );
     assert_eq!(report.stats.fields_truncated, 3);
 }
+
+#[test]
+fn honeyhive_sdk_control_names_set_the_type_name_and_error() {
+    let harness = Harness::new();
+    harness.run(|| {
+        let _root = info_span!("root").entered();
+        drop(
+            info_span!(
+                "span",
+                honeyhive_event_type = "tool",
+                honeyhive_event_name = "lookup_order",
+                honeyhive_error = "order service timed out",
+                honeyhive_inputs.order.id = 42,
+            )
+            .entered(),
+        );
+    });
+    harness.flush();
+    let event = harness.event("lookup_order");
+    assert_eq!(event.event_type.as_deref(), Some("tool"));
+    assert_eq!(event.error.as_deref(), Some("order service timed out"));
+    assert_eq!(event.inputs, Some(serde_json::json!({"order": {"id": 42}})));
+}
