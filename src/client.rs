@@ -86,10 +86,11 @@ impl Client {
         self.key_source
     }
 
-    /// The same client sending `key`, given later by the application.
+    /// The same client sending `key` (checked with [`ApiKey::is_sendable`]), given later by the
+    /// application.
     pub(crate) fn with_replaced_key(&self, key: ApiKey) -> Client {
         Client {
-            api_key: Some(key).filter(|k| !k.expose().is_empty()),
+            api_key: Some(key),
             key_source: "given with Handle::set_api_key",
             ..self.clone()
         }

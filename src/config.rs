@@ -34,6 +34,11 @@ impl ApiKey {
         &self.0
     }
 
+    /// Whether the key can be sent: not empty, and only characters an HTTP header may carry.
+    pub(crate) fn is_sendable(&self) -> bool {
+        !self.0.is_empty() && reqwest::header::HeaderValue::try_from(self.0.as_str()).is_ok()
+    }
+
     /// The form safe to display: HoneyHive's key-kind prefix (`hh_`, `hh_ro_`, `hh_ingst_`,
     /// `hh_fgdp_`) and the last four characters, or `****` for a key too short to mask.
     pub fn masked(&self) -> String {
@@ -156,6 +161,14 @@ pub(crate) fn test_env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_sendable_only_when_a_header_can_carry_it() {
+        assert!(ApiKey::new("hh_0123456789abcdef").is_sendable());
+        assert!(!ApiKey::new("   ").is_sendable(), "empty once trimmed");
+        assert!(!ApiKey::new("hh_bad\nkey").is_sendable());
+        assert!(!ApiKey::new("hh_\u{7f}key").is_sendable());
+    }
 
     #[test]
     fn api_key_debug_and_display_never_show_the_key() {

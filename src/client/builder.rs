@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-
 use super::Client;
 use crate::config::{self, ApiKey, DEFAULT_API_URL, DEFAULT_TIMEOUT, EnvLookup};
 use crate::error::Error;
@@ -98,7 +96,7 @@ impl ClientBuilder {
         };
         let api_key = api_key.filter(|key| !key.expose().is_empty());
         match &api_key {
-            Some(key) if HeaderValue::try_from(key.expose()).is_err() => {
+            Some(key) if !key.is_sendable() => {
                 return Err(Error::config(
                     "api_key (HH_API_KEY)",
                     "contains characters not allowed in an HTTP header",

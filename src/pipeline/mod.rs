@@ -12,10 +12,11 @@
 //! queued, or taken by the exporter and not yet settled — so the queue never refuses an admitted
 //! span, and what the documentation promises is what holds. When the exporter stops it closes
 //! the queue: a span sent before is on it, counted with the rest; a span closing after is
-//! never queued. The application thread never wakes
-//! the exporter: the exporter takes spans off the queue on its own timer (sooner while spans keep
-//! coming), and at once when asked to flush. No receiver ever parks on the queue, so a send never
-//! takes the queue's lock.
+//! never queued.
+//!
+//! The application thread never wakes the exporter: the exporter takes spans off the queue on
+//! its own timer (sooner while spans keep coming), and at once when asked to flush. No receiver
+//! ever parks on the queue, so a send never takes the queue's lock.
 
 mod diagnostics;
 mod gate;
@@ -249,8 +250,7 @@ impl Handle {
     /// [`Error::InvalidConfig`](crate::Error::InvalidConfig), and the old key stays.
     pub fn set_api_key(&self, key: impl Into<String>) -> Result<(), crate::Error> {
         let key = ApiKey::new(key);
-        if key.expose().is_empty() || reqwest::header::HeaderValue::try_from(key.expose()).is_err()
-        {
+        if !key.is_sendable() {
             return Err(crate::Error::config(
                 "set_api_key",
                 "the key is empty or contains characters not allowed in an HTTP header",
