@@ -167,11 +167,7 @@ impl HoneyHiveLayer {
     fn record(&self, recorded: &mut Recorded, fields: &dyn RecordFields) {
         let mut visitor = Owning::new(recorded, self.settings.max_field_bytes);
         fields.record_into(&mut visitor);
-        if visitor.truncated > 0
-            && let Some(producer) = &self.producer
-        {
-            producer.count_truncated(visitor.truncated);
-        }
+        self.count_truncated(visitor.truncated);
     }
 
     /// Whether a span outside any session could start or join one, from its callsite's field
@@ -360,11 +356,7 @@ where
         let mut event_fields = EventFields::default();
         let mut visitor = Owning::new(&mut event_fields, self.settings.max_field_bytes);
         event.record(&mut visitor);
-        if visitor.truncated > 0
-            && let Some(producer) = &self.producer
-        {
-            producer.count_truncated(visitor.truncated);
-        }
+        self.count_truncated(visitor.truncated);
         if sets_error {
             recorded.error = Some(error_text(&event_fields, metadata.name()));
         }

@@ -175,14 +175,16 @@ fn apply(span: &tracing::Span, target: Target, enrichment: Enrichment) {
         let Some(with_span) = layer.span_access() else {
             return;
         };
+        // Bounded before the span's extensions are locked: the walk is as long as the value.
+        let cut: u32 = enrichment
+            .iter_mut()
+            .flat_map(|e| e.values.iter_mut())
+            .map(|(_, value)| limits::bound_depth(value, limits::MAX_DEPTH))
+            .sum();
         with_span(dispatch, id, target, &mut |data| {
-            let Some(Enrichment { mut values, error }) = enrichment.take() else {
+            let Some(Enrichment { values, error }) = enrichment.take() else {
                 return;
             };
-            let cut: u32 = values
-                .iter_mut()
-                .map(|(_, value)| limits::bound_depth(value, limits::MAX_DEPTH))
-                .sum();
             layer.count_truncated(cut);
             match target {
                 Target::Span => {
