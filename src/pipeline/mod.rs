@@ -20,6 +20,7 @@
 
 mod diagnostics;
 mod gate;
+mod job;
 mod retry;
 mod sender;
 mod session;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use uuid::Uuid;
 
-use super::sender::Job;
+use super::job::Job;
 use crate::limits;
 use crate::mapping::{Mapper, merge_updates};
 use crate::recorded::{Children, FinishedSpan, Role, SessionSeed};

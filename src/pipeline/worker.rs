@@ -12,7 +12,8 @@ use tokio::task::{Id as TaskId, JoinSet};
 use uuid::Uuid;
 
 use super::diagnostics::Diagnostics;
-use super::sender::{Done, Job, Ledger, Outcome, Sender};
+use super::job::{Done, Job, Ledger, Outcome};
+use super::sender::Sender;
 use super::session::Session;
 use super::stats::{Outcomes, Report, add};
 use super::{Control, Request, Shared};
@@ -143,7 +144,11 @@ impl Worker {
             }
             self.prime_waiters();
             self.dispatch();
-            if self.answer_waiters() || (!control_open && self.unsettled.is_empty()) {
+            if self.answer_waiters() {
+                // A shutdown was answered, and the worker stopped to answer it.
+                return;
+            }
+            if !control_open && self.unsettled.is_empty() {
                 break;
             }
         }
@@ -410,7 +415,7 @@ impl Worker {
     }
 
     /// Answers the flushes and shutdowns that are done or past their deadline; `true` when a
-    /// shutdown was answered and the worker must stop.
+    /// shutdown was answered, after stopping.
     fn answer_waiters(&mut self) -> bool {
         let now = Instant::now();
         let mut stop = false;
@@ -449,7 +454,7 @@ impl Worker {
 
     /// Stops: the jobs in flight are cut off, whatever is still held is dropped and counted, the
     /// queue is closed and what is left on it counted too, and what the diagnostics held back is
-    /// summarised. Returns the spans dropped, as (sessions, events). Idempotent.
+    /// summarised. Returns the spans dropped, as (sessions, events).
     fn stop(&mut self) -> (u64, u64) {
         self.settle_in_flight();
         self.job_spans.clear();

@@ -1,0 +1,94 @@
+//! One session's work as the worker hands it to the sender — its create, events, final update —
+//! and where the sender records what became of each span (the [`Ledger`]), for the worker to
+//! count.
+
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+
+use crate::wire::{CreateSession, Event, UpdateEvent};
+
+/// What became of one span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Delivered,
+    /// The server refused it (a 4xx for it alone).
+    Rejected,
+    /// Given up on: retries exhausted, or its session could not be created.
+    Failed,
+    /// Not sent: the server refuses the API key.
+    Unauthorized,
+    /// Still held when the shutdown deadline passed.
+    Shutdown,
+}
+
+/// The outcomes of a job's spans, recorded as they happen: a job stopped at the shutdown deadline
+/// still accounts for what it finished, and only the rest counts as dropped.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ledger(Arc<Mutex<Vec<(u64, Outcome)>>>);
+
+impl Ledger {
+    pub(super) fn record(&self, seqs: &[u64], outcome: Outcome) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries.extend(seqs.iter().map(|&seq| (seq, outcome)));
+    }
+
+    /// The outcomes recorded since the last call.
+    pub(crate) fn take(&self) -> Vec<(u64, Outcome)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// One session's work, taken from its state by the worker.
+#[derive(Debug, Default)]
+pub(crate) struct Job {
+    pub(crate) session_id: Uuid,
+    /// The session's create, when it was not created yet.
+    pub(crate) create: Option<CreateSession>,
+    /// The root span whose final state the create carries (a session sent complete).
+    pub(crate) completes: Option<u64>,
+    /// Events, with the sequence number of their span.
+    pub(crate) seqs: Vec<u64>,
+    pub(crate) events: Vec<Event>,
+    /// Each event's size in bytes of JSON, to keep batches within the byte limit.
+    pub(crate) sizes: Vec<usize>,
+    pub(crate) batch_size: usize,
+    /// The session's final state as an update.
+    pub(crate) update: Option<UpdateEvent>,
+    /// Send the update even after a complete create (it carries metrics or feedback).
+    pub(crate) update_after_create: bool,
+    /// The root span the update completes, for a session created earlier.
+    pub(crate) update_completes: Option<u64>,
+    /// The update ends a session joined by id: its duration runs from the session's start as
+    /// the server reports it.
+    pub(crate) joined: bool,
+    /// The smallest create, to (re)create the session after a refused create or a 404.
+    pub(crate) recreate: CreateSession,
+    /// The session's start as known so far, in Unix milliseconds.
+    pub(crate) start_ms: Option<f64>,
+    /// Where the job records what became of each span.
+    pub(crate) ledger: Ledger,
+}
+
+impl Job {
+    /// Every span the job settles.
+    pub(crate) fn spans(&self) -> Vec<u64> {
+        let roots = self.completes.iter().chain(&self.update_completes);
+        self.seqs.iter().chain(roots).copied().collect()
+    }
+
+    /// The session root span the job completes, if any.
+    pub(super) fn root(&self) -> Option<u64> {
+        self.completes.or(self.update_completes)
+    }
+}
+
+/// What a job did.
+#[derive(Debug, Default)]
+pub(crate) struct Done {
+    pub(crate) session_id: Uuid,
+    /// The session exists on the server.
+    pub(crate) created: bool,
+    /// The session's start as the server reported it.
+    pub(crate) start_ms: Option<f64>,
+}
