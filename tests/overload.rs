@@ -10,14 +10,12 @@ use tracing_subscriber::layer::SubscriberExt;
 
 #[path = "common/mod.rs"]
 mod common;
-use common::peak_rss_kib;
+use common::{closed_url, peak_rss_kib};
 
 #[test]
 fn memory_stays_flat_and_counts_stay_exact_at_three_load_levels() {
     const CAPACITY: usize = 2048;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let url = closed_url();
     let (layer, guard) = HoneyHiveLayer::builder()
         .with_api_url(url)
         .with_timeout(Duration::from_millis(50))

@@ -8,6 +8,7 @@ use tracing_honeyhive::emulator::{Emulator, Fault};
 use tracing_honeyhive::{FlushError, HoneyHiveLayer};
 use tracing_subscriber::layer::SubscriberExt;
 
+use crate::common::closed_url;
 use crate::{Harness, KEY, PATIENCE};
 
 /// Asserts every event on the server arrived once, and returns the count per session name.
@@ -401,9 +402,7 @@ fn a_wrong_api_key_fails_the_session_counts_it_and_says_so() {
 
 #[test]
 fn an_unreachable_server_costs_the_application_nothing_and_losses_are_counted() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let url = closed_url();
     let (layer, guard) = HoneyHiveLayer::builder()
         .with_api_url(url)
         .with_timeout(Duration::from_millis(200))
