@@ -61,6 +61,13 @@ fn said_once(captured: &Captured, needle: &str) {
     assert_eq!(said.len(), 1, "{needle:?}: {:?}", captured.messages());
 }
 
+/// Shuts the exporter down, checks the books balance, and returns the final counters.
+fn finish(harness: Harness) -> Stats {
+    let (_, report) = harness.shutdown(PATIENCE);
+    assert_balanced(&report.stats);
+    report.stats
+}
+
 fn warnings(captured: &Captured, needle: &str) -> Vec<String> {
     captured
         .messages()
@@ -148,8 +155,7 @@ fn throttled_host(fault: Fault) {
         soonest >= Duration::from_millis(1990),
         "a request went out {soonest:?} after the throttling answer"
     );
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -206,9 +212,7 @@ fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests() {
     sessions(&harness, 3);
     let report = harness.flush();
     assert_eq!(report.delivered, 6, "{report:?}");
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_eq!(report.stats.delivered(), 6);
-    assert_balanced(&report.stats);
+    assert_eq!(finish(harness).delivered(), 6);
 }
 
 #[test]
@@ -230,8 +234,7 @@ fn after_a_refused_key_an_accepted_probe_resumes_sending() {
         "the probe and what follows: {report:?}"
     );
     said_once(&harness.diagnostics, "accepts the API key again");
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -310,8 +313,7 @@ fn a_burst_of_session_ends_below_capacity_drops_nothing() {
         .filter(|s| s.end_time.is_some())
         .count();
     assert_eq!(ended, THREADS * SESSIONS, "every session got its end");
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -395,8 +397,7 @@ fn a_session_with_20k_direct_children_streams_out_and_gets_its_final_state() {
     );
     assert_eq!(session.children_ids.as_ref().map(Vec::len), Some(1000));
     assert_eq!(harness.server.events().len(), CHILDREN);
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -412,7 +413,7 @@ fn refusals_after_the_first_are_summarised_by_shutdown() {
     let report = harness.flush();
     assert_eq!(report.stats.events_rejected, 3, "{report:?}");
     let captured = harness.diagnostics.clone();
-    let (_, report) = harness.shutdown(PATIENCE);
+    finish(harness);
     let first = warnings(&captured, "refused event");
     assert_eq!(first.len(), 2, "{:?}", captured.messages());
     assert!(first[0].contains("odd event"), "{first:?}");
@@ -426,7 +427,6 @@ fn refusals_after_the_first_are_summarised_by_shutdown() {
         id(&first[0]).is_some_and(|id| uuid::Uuid::parse_str(&id).is_ok()),
         "{first:?}"
     );
-    assert_balanced(&report.stats);
 }
 
 #[test]
@@ -526,8 +526,7 @@ fn a_key_echoed_by_the_server_is_never_printed() {
         assert!(!text.contains(KEY), "{text}");
         assert!(text.contains("bad request from Bearer hh_"), "{text}");
     }
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -550,8 +549,7 @@ fn unexpected_success_bodies_are_taken_as_accepted() {
     // batch answer lacked `success`; taken as accepted.
     assert_eq!(report.delivered, 2, "{report:?}");
     said_once(&harness.diagnostics, "answer was unexpected");
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -671,8 +669,7 @@ fn oversized_and_odd_values_are_trimmed_to_the_size_policy_and_land() {
             assert!(schema.is_valid(&body), "{}", request.path);
         }
     }
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -702,8 +699,7 @@ fn sessions_open_at_once(open: usize) {
     assert_eq!(report.stats.delivered(), 2 * open as u64, "{report:?}");
     assert_eq!(harness.server.sessions().len(), open);
     assert_eq!(harness.server.events().len(), open);
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -738,8 +734,7 @@ fn soak_a_session_of_100k_events_streams_out_with_bounded_memory() {
     let session = &harness.server.sessions()[0];
     assert_eq!(session.outputs, Some(serde_json::json!({"answer": "done"})));
     assert!(session.end_time.is_some());
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
@@ -787,8 +782,7 @@ fn bursts_of_5xx_and_cut_connections_are_retried_without_duplicate_events() {
         .map(|e| e.event_id.clone().unwrap())
         .collect();
     assert_eq!(ids.len(), 35, "every event once");
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 /// This thread's (voluntary, involuntary) context switches so far (Linux; zeros elsewhere): a
@@ -922,8 +916,7 @@ fn a_final_state_the_server_finds_too_large_is_trimmed_and_still_lands() {
         .collect();
     assert_eq!(refused, [413, 200]);
     said_once(&harness.diagnostics, "too large");
-    let (_, report) = harness.shutdown(PATIENCE);
-    assert_balanced(&report.stats);
+    finish(harness);
 }
 
 #[test]
