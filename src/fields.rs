@@ -9,6 +9,7 @@
 //! | [`SESSION`] `honeyhive.session` | `true` / `false` | `true` marks a span that starts a session (see [`SessionRoots::Marked`](crate::SessionRoots::Marked)); `false` on a root span keeps it and its subtree out of HoneyHive |
 //! | [`SESSION_ID`] `honeyhive.session_id` | UUID, or any key | the span joins that session (created if it does not exist): several requests of one conversation become one session; a key that is not a UUID names the session [derived](crate::ids::session_id_for_key) from it |
 //! | [`SESSION_NAME`] `honeyhive.session_name` | string | the session's name, on the span that starts or joins it |
+//! | [`SOURCE`] `honeyhive.source` | string | the `source` of this event (or of the session, on its root) instead of the configured one |
 //!
 //! The control fields are read when the span is created; `honeyhive.event_type`,
 //! `honeyhive.event_name` and `honeyhive.session_name` may also be recorded later with
@@ -46,6 +47,8 @@ pub const SESSION: &str = "honeyhive.session";
 pub const SESSION_ID: &str = "honeyhive.session_id";
 /// `honeyhive.session_name`: the session's name.
 pub const SESSION_NAME: &str = "honeyhive.session_name";
+/// `honeyhive.source`: the event's `source` instead of the configured one.
+pub const SOURCE: &str = "honeyhive.source";
 /// `error`: the event's error message.
 pub const ERROR: &str = "error";
 

@@ -93,7 +93,7 @@ pub fn check(input: FuzzSpan) {
             FuzzValue::F64(n) => FieldValue::F64(n),
             FuzzValue::Str(s) => FieldValue::Str(bounded(&s, max_field_bytes, &mut truncated)),
         };
-        recorded.put(name, value);
+        recorded.put(name.into(), value);
     }
     for (index, mut value) in input.json {
         limits::bound_depth(&mut value, limits::MAX_DEPTH);
@@ -104,7 +104,9 @@ pub fn check(input: FuzzSpan) {
     let session = Arc::new(SessionSeed {
         id: Uuid::from_u128(1),
         joined: false,
+        trace: false,
         name: "fuzz".into(),
+        source: None,
         start_ms: input.start_ms,
         fields: recorded.fields.clone(),
     });
@@ -120,14 +122,15 @@ pub fn check(input: FuzzSpan) {
             Role::Event { parent: session.id }
         },
         event_id: Uuid::from_u128(u128::MAX),
-        name: "fuzz span",
-        target: "fuzz",
+        name: "fuzz span".into(),
+        target: "fuzz".into(),
         level: Level::INFO,
         start_ms: input.start_ms,
         duration_ms: input.duration_ms,
         recorded,
         owns_joined_session: false,
         session_json: Vec::new(),
+        trace_session: None,
     };
     let mapper = Mapper {
         source: "fuzz".into(),
@@ -140,7 +143,7 @@ pub fn check(input: FuzzSpan) {
         }
     };
     if input.root {
-        let end = mapper.session_end(&span, &children, &mut truncated);
+        let end = mapper.session_end(&span, &span.session, &children, &mut truncated);
         valid(
             Body::CreateSession,
             serde_json::to_value(&end.create).unwrap(),

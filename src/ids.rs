@@ -30,6 +30,37 @@ pub fn session_id_for_key(key: &str) -> Uuid {
         .unwrap_or_else(|_| Uuid::new_v5(&NAMESPACE, format!("session:{key}").as_bytes()))
 }
 
+/// The session an OpenTelemetry trace becomes: the version 5 UUID of `trace:{trace id}` in
+/// [`NAMESPACE`], the trace id as 32 lowercase hex digits. Every exporter of every service
+/// derives the same id from the same trace.
+pub fn session_id_for_trace(trace_id: [u8; 16]) -> Uuid {
+    Uuid::new_v5(
+        &NAMESPACE,
+        format!("trace:{:032x}", u128::from_be_bytes(trace_id)).as_bytes(),
+    )
+}
+
+/// The event an OpenTelemetry span becomes: the version 5 UUID of `span:{trace id}{span id}` in
+/// [`NAMESPACE`] (32 and 16 lowercase hex digits), so that a child names its parent's event
+/// before the parent has been seen.
+///
+/// ```
+/// use tracing_honeyhive::ids::{event_id_for_span, session_id_for_trace};
+///
+/// let trace = 0x4bf92f3577b34da6a3ce929d0e0e4736_u128.to_be_bytes();
+/// let span = 0x00f067aa0ba902b7_u64.to_be_bytes();
+/// assert_eq!(event_id_for_span(trace, span), event_id_for_span(trace, span));
+/// assert_ne!(event_id_for_span(trace, span).to_string(), session_id_for_trace(trace).to_string());
+/// ```
+pub fn event_id_for_span(trace_id: [u8; 16], span_id: [u8; 8]) -> Uuid {
+    let name = format!(
+        "span:{:032x}{:016x}",
+        u128::from_be_bytes(trace_id),
+        u64::from_be_bytes(span_id)
+    );
+    Uuid::new_v5(&NAMESPACE, name.as_bytes())
+}
+
 /// Whether `key` is a UUID, used as it is.
 pub(crate) fn is_uuid(key: &str) -> bool {
     Uuid::parse_str(key.trim()).is_ok()
@@ -67,6 +98,23 @@ mod tests {
             "session:{{key}} in the namespace"
         );
         assert!(!is_uuid("conversation-1"));
+    }
+
+    #[test]
+    fn trace_and_span_ids_are_pinned() {
+        let trace = 0x4bf92f3577b34da6a3ce929d0e0e4736_u128.to_be_bytes();
+        let span = 0x00f067aa0ba902b7_u64.to_be_bytes();
+        assert_eq!(
+            session_id_for_trace(trace),
+            Uuid::new_v5(&NAMESPACE, b"trace:4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(
+            event_id_for_span(trace, span),
+            Uuid::new_v5(
+                &NAMESPACE,
+                b"span:4bf92f3577b34da6a3ce929d0e0e473600f067aa0ba902b7"
+            )
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! values into the span's extensions and, when a span closes, hand it to the pipeline without
 //! blocking. JSON, batching and HTTP happen on the exporter thread.
 
-mod builder;
+pub(crate) mod builder;
 mod visitor;
 
 use std::sync::Arc;
@@ -278,7 +278,9 @@ where
             let seed = SessionSeed {
                 id: session_id,
                 joined: true,
+                trace: false,
                 name: self.session_name(&recorded, span.name()),
+                source: recorded.source.clone(),
                 start_ms,
                 fields: Default::default(),
             };
@@ -290,7 +292,9 @@ where
             let seed = SessionSeed {
                 id: Uuid::new_v4(),
                 joined: false,
+                trace: false,
                 name: self.session_name(&recorded, span.name()),
+                source: recorded.source.clone(),
                 start_ms,
                 fields: recorded.fields.clone(),
             };
@@ -304,14 +308,15 @@ where
             session,
             role,
             event_id,
-            name: metadata.name(),
-            target: metadata.target(),
+            name: metadata.name().into(),
+            target: metadata.target().into(),
             level: *metadata.level(),
             start_ms,
             duration_ms: 0.0,
             recorded,
             owns_joined_session: false,
             session_json: Vec::new(),
+            trace_session: None,
         });
         span.extensions_mut().insert(SpanData {
             owns_session,
@@ -364,7 +369,7 @@ where
             recorded.logs.push(Log {
                 time_ms: now_ms(),
                 level: *metadata.level(),
-                target: metadata.target(),
+                target: metadata.target().into(),
                 message: event_fields.message,
                 fields: event_fields.fields,
             });

@@ -207,7 +207,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `emulator` | [`emulator::Emulator`], the local HoneyHive-compatible server |
-//! | `opentelemetry` | reserved for the OpenTelemetry span exporter |
+//! | `opentelemetry` | [`otel::HoneyHiveExporter`], an OpenTelemetry `SpanExporter` through the same pipeline and mapping |
 //! | `schemars` | [`schema`]: JSON Schemas of the request bodies, generated from the [`wire`] types |
 //! | `cli` | the `honeyhive` command line (`sessions create`, `create-event-batch`, `get`, `serve`); enables `emulator` and `schemars`, which adds `JsonSchema` to the request types and the `schema` module |
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -229,6 +229,9 @@ pub mod ids;
 pub mod layer;
 pub mod limits;
 mod mapping;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub mod otel;
 mod pipeline;
 mod recorded;
 #[cfg(feature = "schemars")]

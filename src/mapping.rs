@@ -101,10 +101,19 @@ fn to_json(value: &FieldValue) -> Value {
         FieldValue::U64(n) => Value::from(*n),
         FieldValue::F64(n) => float(*n),
         FieldValue::Str(s) => Value::String(s.clone()),
+        FieldValue::List(items) => Value::Array(items.iter().map(to_json).collect()),
     }
 }
 
 impl Mapper {
+    /// `honeyhive.source` when the span gives one, else the configured source.
+    fn source_of(&self, recorded: &Recorded) -> String {
+        recorded
+            .source
+            .clone()
+            .unwrap_or_else(|| self.source.clone())
+    }
+
     /// A structured value with every string cut to the bound.
     fn json(&self, mut value: Value, truncated: &mut u32) -> Value {
         cut_strings(&mut value, self.max_field_bytes, truncated);
@@ -121,6 +130,7 @@ impl Mapper {
         let mut buckets = Buckets::default();
         let mut renested: Vec<(Bucket, String)> = Vec::new();
         for (name, value) in &recorded.fields.0 {
+            let name = name.as_ref();
             let value = to_json(value);
             let sdk = name
                 .strip_prefix(crate::fields::SDK_BUCKET_PREFIX)
@@ -150,12 +160,12 @@ impl Mapper {
                 .map(|log| {
                     let mut fields = Map::new();
                     for (name, value) in &log.fields.0 {
-                        fields.insert((*name).to_owned(), to_json(value));
+                        fields.insert(name.to_string(), to_json(value));
                     }
                     json!({
                         "time": log.time_ms,
                         "level": log.level.as_str(),
-                        "target": log.target,
+                        "target": log.target.as_ref(),
                         "message": log.message,
                         "fields": fields,
                     })
@@ -191,15 +201,15 @@ impl Mapper {
         if let Some(event_type) = parsed {
             return (event_type, None);
         }
-        let field = |name: &str| recorded.fields.0.iter().find(|(n, _)| *n == name);
-        let operation = field("gen_ai.operation.name").and_then(|(_, v)| match v {
+        let fields = &recorded.fields;
+        let operation = fields.get("gen_ai.operation.name").and_then(|v| match v {
             FieldValue::Str(s) => Some(s.as_str()),
             _ => None,
         });
         let inferred = gen_ai::infer_event_type(
             operation,
-            field("gen_ai.request.model").is_some(),
-            field("gen_ai.tool.name").is_some(),
+            fields.get("gen_ai.request.model").is_some(),
+            fields.get("gen_ai.tool.name").is_some(),
         );
         let invalid = explicit.filter(|t| !t.is_empty()).map(str::to_owned);
         (inferred.unwrap_or(EventType::Chain), invalid)
@@ -212,7 +222,7 @@ impl Mapper {
             .event_name
             .clone()
             .or_else(|| recorded.otel_name.clone())
-            .unwrap_or_else(|| span.name.to_owned())
+            .unwrap_or_else(|| span.name.to_string())
     }
 
     /// An event of the session: `parent` is the parent span's event, or the session id.
@@ -236,7 +246,7 @@ impl Mapper {
         event.parent_id = Some(parent);
         event.children_ids = children;
         event.event_name = Some(Mapper::event_name(span));
-        event.source = Some(self.source.clone());
+        event.source = Some(self.source_of(&span.recorded));
         event.start_time = Some(start);
         event.end_time = Some(end);
         event.duration = Some(duration);
@@ -276,7 +286,7 @@ impl Mapper {
         CreateSession {
             session_id: Some(seed.id),
             session_name: Some(seed.name.clone()),
-            source: Some(self.source.clone()),
+            source: Some(seed.source.clone().unwrap_or_else(|| self.source.clone())),
             start_time: Some(seed.start_ms),
             config: buckets.take(Bucket::Config),
             inputs: buckets.take(Bucket::Inputs),
@@ -288,10 +298,12 @@ impl Mapper {
     }
 
     /// A session root span that closed: the complete session, and the same final state as an
-    /// update.
+    /// update. `created` is what the session was (or will be) created from: the root's own seed,
+    /// or an earlier span's when the session was created before the root came.
     pub(crate) fn session_end(
         &self,
         root: &FinishedSpan,
+        created: &SessionSeed,
         children: &Children,
         truncated: &mut u32,
     ) -> SessionEnd {
@@ -315,7 +327,7 @@ impl Mapper {
         let inputs = buckets.take(Bucket::Inputs);
         let metadata = self.session_metadata(&mut buckets);
         let update = UpdateEvent {
-            metadata: late_inputs(metadata.clone(), &inputs, root, self, truncated),
+            metadata: late_inputs(metadata.clone(), &inputs, created, self, truncated),
             feedback: buckets.take(Bucket::Feedback),
             metrics: buckets.take(Bucket::Metrics),
             outputs: buckets.get_mut(Bucket::Outputs).clone().into_some(),
@@ -329,7 +341,7 @@ impl Mapper {
             session_id: Some(root.session.id),
             session_name: Some(session_name),
             event_name,
-            source: Some(self.source.clone()),
+            source: Some(self.source_of(&root.recorded)),
             start_time: Some(root.start_ms),
             end_time: Some(end),
             duration: Some(duration),
@@ -374,11 +386,11 @@ impl Mapper {
 fn late_inputs(
     metadata: Option<JsonObject>,
     inputs: &Option<JsonObject>,
-    root: &FinishedSpan,
+    created: &SessionSeed,
     mapper: &Mapper,
     truncated: &mut u32,
 ) -> Option<JsonObject> {
-    let seeded = mapper.session_start(&root.session, truncated).inputs;
+    let seeded = mapper.session_start(created, truncated).inputs;
     match inputs {
         Some(inputs) if seeded.as_ref() != Some(inputs) => {
             let mut metadata = metadata.unwrap_or_default();

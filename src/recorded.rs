@@ -1,15 +1,26 @@
-//! What the hot path records and hands to the worker: owned field values, span events, session
-//! seeds and finished spans. Plain data; the JSON they become is built by [`crate::mapping`] on
-//! the worker thread.
+//! The neutral form of a finished span, which both front doors produce and [`crate::mapping`]
+//! reads: named attributes with typed values, events, status, times and ids. The tracing layer
+//! builds it from fields and events, the OpenTelemetry exporter from `SpanData`; both give names
+//! their meaning through [`Recorded::put`], so a field and the same attribute map alike. Plain
+//! data; the JSON it becomes is built on the worker thread.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value;
 use tracing::Level;
 use uuid::Uuid;
 
+use crate::fields::{
+    ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
+    SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID, SESSION_NAME, SOURCE,
+};
+
+/// An attribute's name: borrowed from a `tracing` callsite, or owned (OpenTelemetry keys).
+pub(crate) type Name = Cow<'static, str>;
+
 /// One field value, owned. Integers, floats and booleans keep their type; everything recorded
-/// with `?` or `%` becomes its formatted text.
+/// with `?` or `%` becomes its formatted text; OpenTelemetry's arrays stay lists.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum FieldValue {
     Bool(bool),
@@ -17,6 +28,7 @@ pub(crate) enum FieldValue {
     U64(u64),
     F64(f64),
     Str(String),
+    List(Vec<FieldValue>),
 }
 
 impl std::fmt::Display for FieldValue {
@@ -27,20 +39,35 @@ impl std::fmt::Display for FieldValue {
             FieldValue::U64(n) => write!(f, "{n}"),
             FieldValue::F64(n) => write!(f, "{n}"),
             FieldValue::Str(s) => f.write_str(s),
+            FieldValue::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
         }
     }
 }
 
 /// Fields in the order they were first recorded; recording a name again replaces its value.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Fields(pub(crate) Vec<(&'static str, FieldValue)>);
+pub(crate) struct Fields(pub(crate) Vec<(Name, FieldValue)>);
 
 impl Fields {
-    pub(crate) fn set(&mut self, name: &'static str, value: FieldValue) {
+    pub(crate) fn set(&mut self, name: impl Into<Name>, value: FieldValue) {
+        let name = name.into();
         match self.0.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
             None => self.0.push((name, value)),
         }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&FieldValue> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 }
 
@@ -99,7 +126,7 @@ impl Bucket {
 pub(crate) struct Log {
     pub(crate) time_ms: i64,
     pub(crate) level: Level,
-    pub(crate) target: &'static str,
+    pub(crate) target: Name,
     pub(crate) message: String,
     pub(crate) fields: Fields,
 }
@@ -119,6 +146,8 @@ pub(crate) struct Recorded {
     pub(crate) session_id: Option<String>,
     /// `honeyhive.session_name`.
     pub(crate) session_name: Option<String>,
+    /// `honeyhive.source`: the event's (or session's) `source` instead of the configured one.
+    pub(crate) source: Option<String>,
     /// `honeyhive.session`: `true` marks a span that starts a session, `false` keeps a root span
     /// (and its subtree) out of HoneyHive.
     pub(crate) session_flag: Option<bool>,
@@ -136,7 +165,43 @@ pub(crate) struct Recorded {
     pub(crate) json: Vec<(Bucket, Value)>,
 }
 
+/// The text of a value given to a control field.
+fn text(value: FieldValue) -> String {
+    match value {
+        FieldValue::Str(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// The value of `honeyhive.session`: a boolean, or the text `true`/`false`.
+pub(crate) fn flag(value: &FieldValue) -> Option<bool> {
+    match value {
+        FieldValue::Bool(b) => Some(*b),
+        FieldValue::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 impl Recorded {
+    /// Records one attribute: a control name (`honeyhive.*`, HoneyHive's SDK spellings,
+    /// `otel.*`) steers the mapping, any other name is kept as a field for it to route.
+    pub(crate) fn put(&mut self, name: Name, value: FieldValue) {
+        match name.as_ref() {
+            EVENT_TYPE | SDK_EVENT_TYPE => self.event_type = Some(text(value)),
+            EVENT_NAME | SDK_EVENT_NAME => self.event_name = Some(text(value)),
+            SESSION_ID => self.session_id = Some(text(value)),
+            SESSION_NAME => self.session_name = Some(text(value)),
+            SOURCE => self.source = Some(text(value)).filter(|s| !s.trim().is_empty()),
+            SESSION => self.session_flag = flag(&value),
+            ERROR | SDK_ERROR => self.error = Some(text(value)),
+            OTEL_NAME => self.otel_name = Some(text(value)),
+            OTEL_STATUS_CODE => self.otel_status_error = text(value).eq_ignore_ascii_case("error"),
+            OTEL_STATUS_MESSAGE => self.otel_status_message = Some(text(value)),
+            OTEL_KIND => {}
+            _ => self.fields.set(name, value),
+        }
+    }
+
     /// The error the event reports: the `error` field or an `ERROR` event, else an
     /// `otel.status_message` with `otel.status_code = "ERROR"`.
     pub(crate) fn error(&self) -> Option<String> {
@@ -161,6 +226,11 @@ pub(crate) struct SessionSeed {
     /// the span that named it is an event of it rather than the session itself.
     pub(crate) joined: bool,
     pub(crate) name: String,
+    /// Derived from an OpenTelemetry trace: its spans come in any order, the root possibly last
+    /// or never (when it is in another service), so its events wait a while for the root.
+    pub(crate) trace: bool,
+    /// `honeyhive.source` on the span that started it, else the configured source.
+    pub(crate) source: Option<String>,
     pub(crate) start_ms: i64,
     /// The root span's fields when it was created.
     pub(crate) fields: Fields,
@@ -206,8 +276,8 @@ pub(crate) struct FinishedSpan {
     pub(crate) role: Role,
     /// The event id; for [`Role::Session`], the session id.
     pub(crate) event_id: Uuid,
-    pub(crate) name: &'static str,
-    pub(crate) target: &'static str,
+    pub(crate) name: Name,
+    pub(crate) target: Name,
     pub(crate) level: Level,
     pub(crate) start_ms: i64,
     /// Wall time between creation and close, in milliseconds.
@@ -220,6 +290,10 @@ pub(crate) struct FinishedSpan {
     /// [`enrich_session`](crate::HoneyHiveSpanExt::enrich_session) on this span's subtree. Set
     /// on the span that owns the session: the root, or the span that joined it by id.
     pub(crate) session_json: Vec<(Bucket, Value)>,
+    /// For an OpenTelemetry span, the session its trace is derived to: when it differs from
+    /// `session`, the span moved its trace into another session (a grouping key), and the
+    /// trace's other spans follow it there.
+    pub(crate) trace_session: Option<Uuid>,
 }
 
 #[cfg(test)]
@@ -254,9 +328,40 @@ mod tests {
         assert_eq!(
             fields.0,
             vec![
-                ("a", FieldValue::Str("x".into())),
-                ("b", FieldValue::Bool(true))
+                ("a".into(), FieldValue::Str("x".into())),
+                ("b".into(), FieldValue::Bool(true))
             ]
+        );
+    }
+
+    #[test]
+    fn session_flag_reads_booleans_and_their_text() {
+        assert_eq!(flag(&FieldValue::Bool(false)), Some(false));
+        assert_eq!(flag(&FieldValue::Str(" true ".into())), Some(true));
+        assert_eq!(flag(&FieldValue::I64(1)), None);
+    }
+
+    #[test]
+    fn control_names_steer_and_other_names_are_kept_whatever_their_origin() {
+        let mut recorded = Recorded::default();
+        let owned = |s: &str| Name::Owned(s.to_owned());
+        recorded.put(
+            owned("honeyhive_event_type"),
+            FieldValue::Str("tool".into()),
+        );
+        recorded.put(
+            Name::Borrowed("honeyhive.source"),
+            FieldValue::Str("ci".into()),
+        );
+        recorded.put(owned("otel.status_code"), FieldValue::Str("ERROR".into()));
+        recorded.put(owned("inputs.q"), FieldValue::Str("hi".into()));
+        recorded.put(Name::Borrowed("inputs.q"), FieldValue::Str("again".into()));
+        assert_eq!(recorded.event_type.as_deref(), Some("tool"));
+        assert_eq!(recorded.source.as_deref(), Some("ci"));
+        assert!(recorded.otel_status_error);
+        assert_eq!(
+            recorded.fields.0,
+            vec![(owned("inputs.q"), FieldValue::Str("again".into()))]
         );
     }
 

@@ -1,5 +1,6 @@
 //! [`Builder`]: the layer's settings, their `HH_*` environment variables, and their checks.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::{HoneyHiveLayer, SessionRoots, Settings};
@@ -27,10 +28,13 @@ const DEFAULT_MAX_FIELD_BYTES: usize = 256 * 1024;
 const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 32;
 /// Default number of requests in flight at once.
 const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 8;
+/// Default time the events of an OpenTelemetry trace wait for its root span.
+const DEFAULT_ROOT_WAIT: Duration = Duration::from_secs(10);
 /// Default time a request is retried for.
 const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 
-/// Builds a [`HoneyHiveLayer`] and the [`Guard`] of its exporter.
+/// Builds a [`HoneyHiveLayer`] and the [`Guard`] of its exporter, or (feature `opentelemetry`)
+/// an OpenTelemetry exporter, `HoneyHiveExporter`: both are set up the same way.
 ///
 /// Every setting resolves once, in [`build`](Self::build): a value given here, else its
 /// environment variable (an empty one counts as unset), else the default.
@@ -55,9 +59,39 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | requests in flight | [`with_max_concurrent_requests`](Self::with_max_concurrent_requests) | | 8 |
 /// | retry budget | [`with_max_retry_time`](Self::with_max_retry_time) | | 120 s |
 /// | refused key tried again | [`with_auth_retry_interval`](Self::with_auth_retry_interval) | | 60 s |
-#[derive(Debug, Clone, Default)]
 #[must_use]
-pub struct Builder {
+pub struct Builder<T = HoneyHiveLayer> {
+    o: Options,
+    target: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for Builder<T> {
+    fn default() -> Self {
+        Builder {
+            o: Options::default(),
+            target: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for Builder<T> {
+    fn clone(&self) -> Self {
+        Builder {
+            o: self.o.clone(),
+            target: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Builder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder").field("options", &self.o).finish()
+    }
+}
+
+/// The settings as given, not yet resolved.
+#[derive(Debug, Clone, Default)]
+struct Options {
     client: ClientBuilder,
     given_client: Option<Client>,
     source: Option<String>,
@@ -75,65 +109,70 @@ pub struct Builder {
     max_concurrent_requests: Option<usize>,
     max_retry_time: Option<Duration>,
     auth_retry_interval: Option<Duration>,
+    root_wait: Option<Duration>,
 }
 
-impl Builder {
+impl<T> Builder<T> {
+    pub(crate) fn set_root_wait(&mut self, wait: Duration) {
+        self.o.root_wait = Some(wait);
+    }
+
     /// The API key. Default: `HH_API_KEY`.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
-        self.client = self.client.with_api_key(key);
+        self.o.client = self.o.client.with_api_key(key);
         self
     }
 
     /// The base URL of HoneyHive's data plane, or of a local server. Default: `HH_API_URL`,
     /// else `https://api.dp1.us.honeyhive.ai`.
     pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
-        self.client = self.client.with_api_url(url);
+        self.o.client = self.o.client.with_api_url(url);
         self
     }
 
     /// The longest wait for one request. Default: `HH_API_TIMEOUT` (seconds), else 10 s.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.client = self.client.with_timeout(timeout);
+        self.o.client = self.o.client.with_timeout(timeout);
         self
     }
 
     /// Allows plain `http://` to a host that is not loopback. Default: refused.
     pub fn with_allow_insecure_http(mut self, allow: bool) -> Self {
-        self.client = self.client.with_allow_insecure_http(allow);
+        self.o.client = self.o.client.with_allow_insecure_http(allow);
         self
     }
 
     /// Sends with this client instead of one built from the settings above (which are then
     /// ignored).
     pub fn with_client(mut self, client: Client) -> Self {
-        self.given_client = Some(client);
+        self.o.given_client = Some(client);
         self
     }
 
     /// The `source` of every session and event, such as `production`. Default: `HH_SOURCE`,
     /// else `dev`.
     pub fn with_source(mut self, source: impl Into<String>) -> Self {
-        self.source = Some(source.into());
+        self.o.source = Some(source.into());
         self
     }
 
     /// The name of sessions whose span gives none with `honeyhive.session_name`. Default:
     /// `HH_SESSION_NAME`, else the session's root span name.
     pub fn with_session_name(mut self, name: impl Into<String>) -> Self {
-        self.session_name = Some(name.into());
+        self.o.session_name = Some(name.into());
         self
     }
 
     /// The project name. The API key selects the project, so this is only recorded as
     /// `metadata.project` of each session, for the record. Default: `HH_PROJECT`, else none.
     pub fn with_project(mut self, project: impl Into<String>) -> Self {
-        self.project = Some(project.into());
+        self.o.project = Some(project.into());
         self
     }
 
     /// Events per batch request, 1 to 10 000. Default: `HH_BATCH_SIZE`, else 100.
     pub fn with_batch_size(mut self, size: usize) -> Self {
-        self.batch_size = Some(size);
+        self.o.batch_size = Some(size);
         self
     }
 
@@ -141,21 +180,21 @@ impl Builder {
     /// soon as a batch is full or the session ends. Default: `HH_FLUSH_INTERVAL` (seconds), else
     /// 1 s.
     pub fn with_flush_interval(mut self, interval: Duration) -> Self {
-        self.flush_interval = Some(interval);
+        self.o.flush_interval = Some(interval);
         self
     }
 
     /// Logs where spans go (URL and masked key) when the exporter starts. Default:
     /// `HH_VERBOSE`, else off.
     pub fn with_verbose(mut self, verbose: bool) -> Self {
-        self.verbose = Some(verbose);
+        self.o.verbose = Some(verbose);
         self
     }
 
     /// Sends nothing: the layer records nothing and no thread starts. Default:
     /// `HH_DISABLE_TRACING`, else off.
     pub fn with_disabled(mut self, disabled: bool) -> Self {
-        self.disabled = Some(disabled);
+        self.o.disabled = Some(disabled);
         self
     }
 
@@ -164,19 +203,13 @@ impl Builder {
     /// is dropped and counted ([`Dropped::queue_full`](crate::Dropped::queue_full)), and no span
     /// is dropped below it. Default: 16 384.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
-        self.queue_capacity = Some(capacity);
+        self.o.queue_capacity = Some(capacity);
         self
     }
 
     /// How long dropping the [`Guard`] waits for delivery. Default: 5 s.
     pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = Some(timeout);
-        self
-    }
-
-    /// Which spans start sessions. Default: [`SessionRoots::AllRoots`].
-    pub fn with_session_roots(mut self, roots: SessionRoots) -> Self {
-        self.session_roots = roots;
+        self.o.shutdown_timeout = Some(timeout);
         self
     }
 
@@ -184,26 +217,26 @@ impl Builder {
     /// with a marker and counted ([`Stats::fields_truncated`](crate::Stats::fields_truncated)).
     /// Default: 256 KiB.
     pub fn with_max_field_bytes(mut self, bytes: usize) -> Self {
-        self.max_field_bytes = Some(bytes);
+        self.o.max_field_bytes = Some(bytes);
         self
     }
 
     /// Tracing events kept in a span's `metadata.logs`; more are counted in
     /// `metadata.logs_dropped`. Default: 32.
     pub fn with_max_events_per_span(mut self, events: usize) -> Self {
-        self.max_events_per_span = Some(events);
+        self.o.max_events_per_span = Some(events);
         self
     }
 
     /// Requests in flight at once (each session's own requests stay in order). Default: 8.
     pub fn with_max_concurrent_requests(mut self, requests: usize) -> Self {
-        self.max_concurrent_requests = Some(requests);
+        self.o.max_concurrent_requests = Some(requests);
         self
     }
 
     /// How long a failing request is retried before its events are given up on. Default: 120 s.
     pub fn with_max_retry_time(mut self, time: Duration) -> Self {
-        self.max_retry_time = Some(time);
+        self.o.max_retry_time = Some(time);
         self
     }
 
@@ -213,7 +246,129 @@ impl Builder {
     /// the key is replaced with [`Handle::set_api_key`](crate::Handle::set_api_key).
     /// Default: 60 s.
     pub fn with_auth_retry_interval(mut self, interval: Duration) -> Self {
-        self.auth_retry_interval = Some(interval);
+        self.o.auth_retry_interval = Some(interval);
+        self
+    }
+
+    /// Every setting resolved and checked; nothing started yet.
+    pub(crate) fn resolve(self, env: EnvLookup<'_>) -> Result<Resolved, Error> {
+        let max_field_bytes = self.o.max_field_bytes.unwrap_or(DEFAULT_MAX_FIELD_BYTES);
+        if max_field_bytes < 64 {
+            return Err(Error::config(
+                "max_field_bytes",
+                "must be at least 64 bytes",
+            ));
+        }
+        let settings = Settings {
+            session_roots: self.o.session_roots,
+            session_name: config::env_or(self.o.session_name, env, "HH_SESSION_NAME"),
+            max_field_bytes,
+            max_events_per_span: self
+                .o
+                .max_events_per_span
+                .unwrap_or(DEFAULT_MAX_EVENTS_PER_SPAN),
+        };
+        let disabled = match self.o.disabled {
+            Some(disabled) => disabled,
+            None => flag(env, "HH_DISABLE_TRACING")?.unwrap_or(false),
+        };
+        if disabled {
+            return Ok(Resolved::Disabled(settings));
+        }
+        let client = match self.o.given_client {
+            Some(client) => client,
+            None => self.o.client.build_with_env(env)?,
+        };
+        let batch_size = match (
+            self.o.batch_size,
+            config::env_or(None, env, "HH_BATCH_SIZE"),
+        ) {
+            (Some(size), _) => size,
+            (None, Some(text)) => text.trim().parse().map_err(|_| {
+                Error::config("HH_BATCH_SIZE", format!("`{text}` is not a whole number"))
+            })?,
+            (None, None) => DEFAULT_BATCH_SIZE,
+        };
+        if !(1..=10_000).contains(&batch_size) {
+            return Err(Error::config(
+                "batch_size (HH_BATCH_SIZE)",
+                format!("{batch_size} is not between 1 and 10000"),
+            ));
+        }
+        let flush_interval = match self.o.flush_interval {
+            Some(interval) if interval.is_zero() => {
+                return Err(Error::config("flush_interval", "must be longer than zero"));
+            }
+            Some(interval) => interval,
+            None => match config::env_or(None, env, "HH_FLUSH_INTERVAL") {
+                Some(text) => config::parse_seconds("HH_FLUSH_INTERVAL", &text)?,
+                None => DEFAULT_FLUSH_INTERVAL,
+            },
+        };
+        let queue_capacity = self.o.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
+        let max_in_flight = self
+            .o
+            .max_concurrent_requests
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
+        for (field, value) in [
+            ("queue_capacity", queue_capacity),
+            ("max_concurrent_requests", max_in_flight),
+        ] {
+            if value == 0 {
+                return Err(Error::config(field, "must be at least 1"));
+            }
+        }
+        let verbose = match self.o.verbose {
+            Some(verbose) => verbose,
+            None => flag(env, "HH_VERBOSE")?.unwrap_or(false),
+        };
+        let announce = verbose.then(|| {
+            let key = client
+                .api_key()
+                .map_or_else(|| "none".to_owned(), |key| key.masked());
+            format!(
+                "tracing-honeyhive {} sends to {} with API key {key}",
+                env!("CARGO_PKG_VERSION"),
+                client.api_url()
+            )
+        });
+        let mapper = Mapper {
+            source: config::env_or(self.o.source, env, "HH_SOURCE")
+                .unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
+            project: config::env_or(self.o.project, env, "HH_PROJECT"),
+            max_field_bytes,
+        };
+        let setup = Setup {
+            client,
+            worker: WorkerConfig {
+                batch_size,
+                flush_interval,
+                max_in_flight,
+                root_wait: self.o.root_wait.unwrap_or(DEFAULT_ROOT_WAIT),
+                mapper,
+            },
+            retry: RetryPolicy {
+                max_elapsed: self.o.max_retry_time.unwrap_or(DEFAULT_MAX_RETRY_TIME),
+                ..RetryPolicy::default()
+            },
+            capacity: queue_capacity,
+            auth_retry_interval: self
+                .o
+                .auth_retry_interval
+                .unwrap_or(DEFAULT_AUTH_RETRY_INTERVAL),
+            shutdown_timeout: self.o.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+            announce,
+            quiet_threads: false,
+        };
+        Ok(Resolved::Enabled(settings, Box::new(setup)))
+    }
+}
+
+/// Settings of the tracing layer alone.
+impl Builder<HoneyHiveLayer> {
+    /// Which spans start sessions. Default: [`SessionRoots::AllRoots`].
+    pub fn with_session_roots(mut self, roots: SessionRoots) -> Self {
+        self.o.session_roots = roots;
         self
     }
 
@@ -238,116 +393,11 @@ impl Builder {
             }
         }
     }
-
-    /// Every setting resolved and checked; nothing started yet.
-    fn resolve(self, env: EnvLookup<'_>) -> Result<Resolved, Error> {
-        let max_field_bytes = self.max_field_bytes.unwrap_or(DEFAULT_MAX_FIELD_BYTES);
-        if max_field_bytes < 64 {
-            return Err(Error::config(
-                "max_field_bytes",
-                "must be at least 64 bytes",
-            ));
-        }
-        let settings = Settings {
-            session_roots: self.session_roots,
-            session_name: config::env_or(self.session_name, env, "HH_SESSION_NAME"),
-            max_field_bytes,
-            max_events_per_span: self
-                .max_events_per_span
-                .unwrap_or(DEFAULT_MAX_EVENTS_PER_SPAN),
-        };
-        let disabled = match self.disabled {
-            Some(disabled) => disabled,
-            None => flag(env, "HH_DISABLE_TRACING")?.unwrap_or(false),
-        };
-        if disabled {
-            return Ok(Resolved::Disabled(settings));
-        }
-        let client = match self.given_client {
-            Some(client) => client,
-            None => self.client.build_with_env(env)?,
-        };
-        let batch_size = match (self.batch_size, config::env_or(None, env, "HH_BATCH_SIZE")) {
-            (Some(size), _) => size,
-            (None, Some(text)) => text.trim().parse().map_err(|_| {
-                Error::config("HH_BATCH_SIZE", format!("`{text}` is not a whole number"))
-            })?,
-            (None, None) => DEFAULT_BATCH_SIZE,
-        };
-        if !(1..=10_000).contains(&batch_size) {
-            return Err(Error::config(
-                "batch_size (HH_BATCH_SIZE)",
-                format!("{batch_size} is not between 1 and 10000"),
-            ));
-        }
-        let flush_interval = match self.flush_interval {
-            Some(interval) if interval.is_zero() => {
-                return Err(Error::config("flush_interval", "must be longer than zero"));
-            }
-            Some(interval) => interval,
-            None => match config::env_or(None, env, "HH_FLUSH_INTERVAL") {
-                Some(text) => config::parse_seconds("HH_FLUSH_INTERVAL", &text)?,
-                None => DEFAULT_FLUSH_INTERVAL,
-            },
-        };
-        let queue_capacity = self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
-        let max_in_flight = self
-            .max_concurrent_requests
-            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
-        for (field, value) in [
-            ("queue_capacity", queue_capacity),
-            ("max_concurrent_requests", max_in_flight),
-        ] {
-            if value == 0 {
-                return Err(Error::config(field, "must be at least 1"));
-            }
-        }
-        let verbose = match self.verbose {
-            Some(verbose) => verbose,
-            None => flag(env, "HH_VERBOSE")?.unwrap_or(false),
-        };
-        let announce = verbose.then(|| {
-            let key = client
-                .api_key()
-                .map_or_else(|| "none".to_owned(), |key| key.masked());
-            format!(
-                "tracing-honeyhive {} sends to {} with API key {key}",
-                env!("CARGO_PKG_VERSION"),
-                client.api_url()
-            )
-        });
-        let mapper = Mapper {
-            source: config::env_or(self.source, env, "HH_SOURCE")
-                .unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
-            project: config::env_or(self.project, env, "HH_PROJECT"),
-            max_field_bytes,
-        };
-        let setup = Setup {
-            client,
-            worker: WorkerConfig {
-                batch_size,
-                flush_interval,
-                max_in_flight,
-                mapper,
-            },
-            retry: RetryPolicy {
-                max_elapsed: self.max_retry_time.unwrap_or(DEFAULT_MAX_RETRY_TIME),
-                ..RetryPolicy::default()
-            },
-            capacity: queue_capacity,
-            auth_retry_interval: self
-                .auth_retry_interval
-                .unwrap_or(DEFAULT_AUTH_RETRY_INTERVAL),
-            shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
-            announce,
-        };
-        Ok(Resolved::Enabled(settings, Box::new(setup)))
-    }
 }
 
 /// What the settings resolve to: a layer that sends nothing, or one with its exporter's setup.
 #[derive(Debug)]
-enum Resolved {
+pub(crate) enum Resolved {
     Disabled(Settings),
     Enabled(Settings, Box<Setup>),
 }

@@ -5,12 +5,8 @@ use std::fmt::{self, Write};
 
 use tracing::field::{Field, Visit};
 
-use crate::fields::{
-    ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
-    SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID, SESSION_NAME,
-};
 use crate::limits::{bounded, prefix};
-use crate::recorded::{FieldValue, Fields, Recorded};
+use crate::recorded::{FieldValue, Fields, Name, Recorded};
 
 /// A `fmt::Write` that stops accepting text at `max` bytes, so formatting a huge `Debug` value
 /// costs at most the bound.
@@ -71,23 +67,6 @@ fn owned_u128(value: u128) -> FieldValue {
         .unwrap_or_else(|_| FieldValue::Str(value.to_string()))
 }
 
-/// The text of a value given to a control field.
-fn text(value: FieldValue) -> String {
-    match value {
-        FieldValue::Str(s) => s,
-        other => other.to_string(),
-    }
-}
-
-/// The value of `honeyhive.session`: a boolean, or the text `true`/`false`.
-fn flag(value: &FieldValue) -> Option<bool> {
-    match value {
-        FieldValue::Bool(b) => Some(*b),
-        FieldValue::Str(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 /// Where owned field values go: a span's [`Recorded`] (routing the control fields), or an
 /// event's message and fields.
 pub(crate) trait Sink {
@@ -96,19 +75,7 @@ pub(crate) trait Sink {
 
 impl Sink for Recorded {
     fn put(&mut self, name: &'static str, value: FieldValue) {
-        match name {
-            EVENT_TYPE | SDK_EVENT_TYPE => self.event_type = Some(text(value)),
-            EVENT_NAME | SDK_EVENT_NAME => self.event_name = Some(text(value)),
-            SESSION_ID => self.session_id = Some(text(value)),
-            SESSION_NAME => self.session_name = Some(text(value)),
-            SESSION => self.session_flag = flag(&value),
-            ERROR | SDK_ERROR => self.error = Some(text(value)),
-            OTEL_NAME => self.otel_name = Some(text(value)),
-            OTEL_STATUS_CODE => self.otel_status_error = text(value).eq_ignore_ascii_case("error"),
-            OTEL_STATUS_MESSAGE => self.otel_status_message = Some(text(value)),
-            OTEL_KIND => {}
-            name => self.fields.set(name, value),
-        }
+        Recorded::put(self, Name::Borrowed(name), value);
     }
 }
 
@@ -216,12 +183,5 @@ mod tests {
             owned_u128(u128::MAX),
             FieldValue::Str(u128::MAX.to_string())
         );
-    }
-
-    #[test]
-    fn session_flag_reads_booleans_and_their_text() {
-        assert_eq!(flag(&FieldValue::Bool(false)), Some(false));
-        assert_eq!(flag(&FieldValue::Str(" true ".into())), Some(true));
-        assert_eq!(flag(&FieldValue::I64(1)), None);
     }
 }

@@ -18,7 +18,9 @@ fn seed(fields: Fields) -> Arc<SessionSeed> {
     Arc::new(SessionSeed {
         id: Uuid::new_v4(),
         joined: false,
+        trace: false,
         name: "session".into(),
+        source: None,
         start_ms: 1_700_000_000_000,
         fields,
     })
@@ -36,17 +38,18 @@ fn span(
         },
         session,
         role,
-        name: "span",
-        target: "tests",
+        name: "span".into(),
+        target: "tests".into(),
         level: Level::INFO,
         start_ms: 1_700_000_000_000,
         duration_ms: 12.345_678,
         recorded: Recorded {
-            fields: Fields(fields),
+            fields: Fields(fields.into_iter().map(|(n, v)| (n.into(), v)).collect()),
             ..Recorded::default()
         },
         owns_joined_session: false,
         session_json: Vec::new(),
+        trace_session: None,
     }
 }
 
@@ -117,7 +120,7 @@ fn a_session_with_metrics_needs_an_update_after_its_create() {
         session.clone(),
         vec![("outputs.answer", FieldValue::Str("ok".into()))],
     );
-    let end = mapper().session_end(&root, &Children::default(), &mut 0);
+    let end = mapper().session_end(&root, &root.session, &Children::default(), &mut 0);
     assert!(!end.update_after_create);
     assert_eq!(end.create.end_time, Some(end.end_ms));
     assert_eq!(end.create.session_name.as_deref(), Some("session"));
@@ -128,7 +131,7 @@ fn a_session_with_metrics_needs_an_update_after_its_create() {
         session.clone(),
         vec![("metrics.turns", FieldValue::I64(3))],
     );
-    let end = mapper().session_end(&root, &Children::default(), &mut 0);
+    let end = mapper().session_end(&root, &root.session, &Children::default(), &mut 0);
     assert!(end.update_after_create);
     assert_eq!(
         end.update.metrics,
@@ -138,13 +141,16 @@ fn a_session_with_metrics_needs_an_update_after_its_create() {
 
 #[test]
 fn inputs_recorded_after_an_early_create_are_kept_in_the_update_metadata() {
-    let session = seed(Fields(vec![("inputs.q", FieldValue::Str("first".into()))]));
+    let session = seed(Fields(vec![(
+        "inputs.q".into(),
+        FieldValue::Str("first".into()),
+    )]));
     let unchanged = span(
         Role::Session,
         session.clone(),
         vec![("inputs.q", FieldValue::Str("first".into()))],
     );
-    let end = mapper().session_end(&unchanged, &Children::default(), &mut 0);
+    let end = mapper().session_end(&unchanged, &unchanged.session, &Children::default(), &mut 0);
     assert_eq!(end.update.metadata, None);
     let later = span(
         Role::Session,
@@ -154,7 +160,7 @@ fn inputs_recorded_after_an_early_create_are_kept_in_the_update_metadata() {
             ("inputs.extra", FieldValue::Bool(true)),
         ],
     );
-    let end = mapper().session_end(&later, &Children::default(), &mut 0);
+    let end = mapper().session_end(&later, &later.session, &Children::default(), &mut 0);
     let metadata = end.update.metadata.unwrap();
     assert_eq!(metadata["inputs"], json!({"q": "first", "extra": true}));
     assert_eq!(

@@ -376,6 +376,18 @@ pub(crate) struct Setup {
     pub(crate) shutdown_timeout: Duration,
     /// A line for the user's log when the exporter starts (`HH_VERBOSE`).
     pub(crate) announce: Option<String>,
+    /// Spans made on the exporter's threads (by its HTTP client, its own `honeyhive.send`) go
+    /// nowhere, instead of to the application's subscriber: set for the OpenTelemetry exporter,
+    /// whose subscriber may turn them into spans to export.
+    pub(crate) quiet_threads: bool,
+}
+
+/// Spans and events made on this thread from now on go to no subscriber (the exporter's
+/// diagnostics name their own dispatcher).
+fn quiet_thread() {
+    // The guard would restore the previous default when dropped; the thread keeps this one
+    // for its whole life.
+    std::mem::forget(tracing::dispatcher::set_default(&Dispatch::none()));
 }
 
 /// Starts the exporter thread.
@@ -384,9 +396,15 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
     let diagnostics = Arc::new(diagnostics::Diagnostics::default());
     let (spans, queue) = crossbeam_channel::bounded(setup.capacity);
     let (control, control_rx) = mpsc::unbounded_channel();
+    let quiet = setup.quiet_threads;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .on_thread_start(mark_internal_thread)
+        .on_thread_start(move || {
+            mark_internal_thread();
+            if quiet {
+                quiet_thread();
+            }
+        })
         .build()?;
     let sender = sender::Sender {
         client: setup.client,
@@ -409,6 +427,9 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         .name("honeyhive-exporter".into())
         .spawn(move || {
             mark_internal_thread();
+            if quiet {
+                quiet_thread();
+            }
             runtime.block_on(worker.run(control_rx));
             runtime.shutdown_timeout(Duration::from_secs(1));
         })?;

@@ -46,7 +46,22 @@ pub(super) struct Session {
     /// The root closed and was taken: nothing more will come.
     pub(super) ended: bool,
     pub(super) touched: Instant,
+    /// The root span's own event id, when it is not the session id (an OpenTelemetry root,
+    /// whose children name it before it is known to be the root): they are linked to the
+    /// session instead.
+    root_alias: Option<Uuid>,
+    /// Events went out before the root was seen: they may name it as their parent.
+    sent_before_root: bool,
+    /// The seed is the one of the span that starts the session.
+    owner_seeded: bool,
 }
+
+/// What a session hands over to another: its unsent spans with their numbers, and the children
+/// it knows by parent.
+pub(super) type Unsent = (Vec<(u64, Box<FinishedSpan>)>, HashMap<Uuid, Children>);
+
+/// Events of a trace session that wait for its root, at most, before they are sent anyway.
+const WAITING_EVENTS_MAX: usize = 1000;
 
 impl Session {
     pub(super) fn new(seed: Arc<SessionSeed>, now: Instant) -> Self {
@@ -62,6 +77,53 @@ impl Session {
             joined_updates: None,
             ended: false,
             touched: now,
+            root_alias: None,
+            sent_before_root: false,
+            owner_seeded: false,
+        }
+    }
+
+    /// A session derived from an OpenTelemetry trace whose root has not come yet, and which the
+    /// server does not have yet: its events wait for the root (see `Config::root_wait`), so that
+    /// the session is created whole.
+    pub(super) fn waiting_for_root(&self) -> bool {
+        self.seed.trace && self.root.is_none() && !self.created && !self.ended
+    }
+
+    /// Nothing to send and nothing in flight: safe to forget.
+    pub(super) fn is_idle(&self) -> bool {
+        !self.busy && !self.has_work()
+    }
+
+    /// Everything it holds and has not sent, for another session: the spans, with their numbers,
+    /// and the children known by parent. A root among them is no longer this session's: it
+    /// becomes an event again, named by its own id.
+    pub(super) fn take_unsent(&mut self) -> Unsent {
+        let id = self.seed.id;
+        let alias = self.root_alias;
+        let mut spans: Vec<(u64, Box<FinishedSpan>)> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|mut p| {
+                if let (Role::Event { parent }, Some(alias)) = (&mut p.span.role, alias)
+                    && *parent == id
+                {
+                    *parent = alias;
+                }
+                (p.seq, p.span)
+            })
+            .collect();
+        spans.extend(self.root.take());
+        self.oldest = None;
+        self.joined_updates = None;
+        (spans, std::mem::take(&mut self.children))
+    }
+
+    /// Takes in children known by parent from another session.
+    pub(super) fn adopt_children(&mut self, children: HashMap<Uuid, Children>) {
+        for (parent, list) in children {
+            let mine = self.children.entry(parent).or_default();
+            list.ids.into_iter().for_each(|c| mine.push(c));
+            mine.omitted = mine.omitted.saturating_add(list.omitted);
         }
     }
 
@@ -72,7 +134,12 @@ impl Session {
     /// Whether its work should go now rather than wait for the flush interval: a closed root,
     /// a joined session's end, or a full batch.
     pub(super) fn is_due(&self, batch_size: usize) -> bool {
-        self.root.is_some() || self.joined_updates.is_some() || self.pending.len() >= batch_size
+        let full = if self.waiting_for_root() {
+            batch_size.max(WAITING_EVENTS_MAX)
+        } else {
+            batch_size
+        };
+        self.root.is_some() || self.joined_updates.is_some() || self.pending.len() >= full
     }
 
     /// Takes in span number `seq`: an event to send, or the session's closed root.
@@ -86,11 +153,15 @@ impl Session {
     ) {
         self.touched = now;
         match span.role {
-            Role::Event { parent } => {
+            Role::Event { mut parent } => {
+                if Some(parent) == self.root_alias {
+                    parent = self.seed.id;
+                }
                 self.children.entry(parent).or_default().push(span.event_id);
                 let children = self.children.remove(&span.event_id).unwrap_or_default();
                 self.oldest.get_or_insert(now);
                 if span.owns_joined_session {
+                    self.adopt_seed(&span.session);
                     let update = mapper.joined_end(&span, truncated);
                     match &mut self.joined_updates {
                         Some(earlier) => merge_updates(earlier, update),
@@ -104,7 +175,39 @@ impl Session {
                     children,
                 });
             }
-            Role::Session => self.root = Some((seq, span)),
+            Role::Session => {
+                self.adopt_seed(&span.session);
+                if span.event_id != self.seed.id {
+                    self.link_root(span.event_id);
+                }
+                self.root = Some((seq, span));
+            }
+        }
+    }
+
+    /// The span that starts the session (its root, or the span that joined it by id) knows it
+    /// best — its name, start, source and inputs: while nothing was sent, the session is created
+    /// from its seed rather than from the seed of the span that happened to arrive first.
+    /// The first such span wins: of several traces joining one session, the earliest.
+    fn adopt_seed(&mut self, seed: &Arc<SessionSeed>) {
+        if !self.owner_seeded && !self.created && !self.sent_before_root && !self.busy {
+            self.seed = Arc::clone(seed);
+        }
+        self.owner_seeded = true;
+    }
+
+    /// The root's own event id is `alias`: events waiting with it as their parent are the
+    /// session's direct children.
+    fn link_root(&mut self, alias: Uuid) {
+        let id = self.seed.id;
+        self.root_alias = Some(alias);
+        for pending in &mut self.pending {
+            if pending.parent == alias {
+                pending.parent = id;
+            }
+        }
+        if let Some(children) = self.children.remove(&alias) {
+            self.adopt_children(HashMap::from([(id, children)]));
         }
     }
 
@@ -132,13 +235,21 @@ impl Session {
                 event
             })
             .collect();
+        if self.root.is_none() && !pending.is_empty() {
+            self.sent_before_root = true;
+        }
         let mut job = Job {
             session_id: id,
             batch_size,
             recreate: CreateSession {
                 session_id: Some(id),
                 session_name: Some(self.seed.name.clone()),
-                source: Some(mapper.source.clone()),
+                source: Some(
+                    self.seed
+                        .source
+                        .clone()
+                        .unwrap_or_else(|| mapper.source.clone()),
+                ),
                 start_time: Some(self.seed.start_ms),
                 ..CreateSession::default()
             },
@@ -152,7 +263,30 @@ impl Session {
         match self.root.take() {
             Some((seq, root)) => {
                 let children = self.children.remove(&id).unwrap_or_default();
-                let end = mapper.session_end(&root, &children, truncated);
+                if self.sent_before_root
+                    && let Some(alias) = self.root_alias
+                {
+                    // Events already sent name the root by its own id: it is sent as an event
+                    // of that id too, under the session, so that they are linked.
+                    let mut event = mapper.event(&root, id, &Children::default(), truncated);
+                    event.event_id = Some(alias);
+                    let (size, cut) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
+                    *truncated = truncated.saturating_add(cut);
+                    job.seqs.push(seq);
+                    job.events.push(event);
+                    job.sizes.push(size);
+                }
+                // What the server's session holds: its early create, or, for a trace's session
+                // that another service may have created first, perhaps nothing of the root's.
+                let created_from = if self.created || !self.seed.trace {
+                    Arc::clone(&self.seed)
+                } else {
+                    Arc::new(SessionSeed {
+                        fields: Default::default(),
+                        ..(*self.seed).clone()
+                    })
+                };
+                let end = mapper.session_end(&root, &created_from, &children, truncated);
                 if self.created {
                     job.update_completes = Some(seq);
                 } else {

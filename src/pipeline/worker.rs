@@ -18,7 +18,7 @@ use super::session::Session;
 use super::stats::{Outcomes, Report, add};
 use super::{Control, Request, Shared};
 use crate::mapping::Mapper;
-use crate::recorded::{FinishedSpan, Role};
+use crate::recorded::{FinishedSpan, Role, SessionSeed};
 
 /// How long a session with nothing to send is remembered: its root may still close, and a
 /// session joined by id may get another turn.
@@ -27,12 +27,23 @@ const IDLE: Duration = Duration::from_secs(600);
 /// How soon the queue is looked at again after spans were found on it.
 const BUSY_POLL: Duration = Duration::from_millis(5);
 
+/// The most sessions remembered with nothing to send; past it the least recently touched are
+/// forgotten (a forgotten session that gets more spans is created again, which the server
+/// treats as the same session). Bounds memory when roots never come.
+const MAX_IDLE_SESSIONS: usize = 16_384;
+
+/// The most traces remembered as moved into another session by a grouping key.
+const MAX_REGROUPED: usize = 16_384;
+
 /// Settings of the worker, resolved by the builder.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) batch_size: usize,
     pub(crate) flush_interval: Duration,
     pub(crate) max_in_flight: usize,
+    /// How long the events of an OpenTelemetry trace wait for its root before they are sent
+    /// without it.
+    pub(crate) root_wait: Duration,
     pub(crate) mapper: Mapper,
 }
 
@@ -88,6 +99,9 @@ pub(crate) struct Worker {
     unsettled: BTreeMap<u64, Kind>,
     waiters: Vec<Waiter>,
     dropped_seen: u64,
+    /// Traces moved into another session by a grouping key, oldest first.
+    regrouped: HashMap<Uuid, Arc<SessionSeed>>,
+    regrouped_order: VecDeque<Uuid>,
 }
 
 impl Worker {
@@ -113,6 +127,8 @@ impl Worker {
             unsettled: BTreeMap::new(),
             waiters: Vec::new(),
             dropped_seen: 0,
+            regrouped: HashMap::new(),
+            regrouped_order: VecDeque::new(),
         }
     }
 
@@ -227,9 +243,22 @@ impl Worker {
         }
     }
 
-    fn on_span(&mut self, span: Box<FinishedSpan>, now: Instant) {
+    fn on_span(&mut self, mut span: Box<FinishedSpan>, now: Instant) {
         self.received += 1;
         let seq = self.received;
+        if let Some(trace) = span.trace_session {
+            if span.session.id != trace {
+                self.regroup(trace, &span.session, now);
+            } else if let Some(seed) = self.regrouped.get(&trace) {
+                move_span(&mut span, seed);
+            }
+        }
+        self.add_span(seq, span, now);
+    }
+
+    /// Takes span `seq` into its session (again, for a span moved to another session: its kind
+    /// may have changed).
+    fn add_span(&mut self, seq: u64, span: Box<FinishedSpan>, now: Instant) {
         self.unsettled.insert(seq, Kind::of(&span));
         let id = span.session.id;
         let session = self
@@ -245,6 +274,37 @@ impl Worker {
         }
     }
 
+    /// A span moved its trace into the session `seed` (a grouping key): what the trace's own
+    /// session holds unsent moves there, and so do the trace's later spans. What was sent
+    /// already stays where it is.
+    fn regroup(&mut self, trace: Uuid, seed: &Arc<SessionSeed>, now: Instant) {
+        if self.regrouped.contains_key(&trace) {
+            return;
+        }
+        self.regrouped.insert(trace, Arc::clone(seed));
+        self.regrouped_order.push_back(trace);
+        if self.regrouped_order.len() > MAX_REGROUPED
+            && let Some(oldest) = self.regrouped_order.pop_front()
+        {
+            self.regrouped.remove(&oldest);
+        }
+        let Some(old) = self.sessions.get_mut(&trace).filter(|s| !s.busy) else {
+            return;
+        };
+        let (spans, children) = old.take_unsent();
+        if old.is_idle() && !old.created {
+            self.sessions.remove(&trace);
+        }
+        self.sessions
+            .entry(seed.id)
+            .or_insert_with(|| Session::new(Arc::clone(seed), now))
+            .adopt_children(children);
+        for (seq, mut span) in spans {
+            move_span(&mut span, seed);
+            self.add_span(seq, span, now);
+        }
+    }
+
     fn count_truncated(&self, n: u32) {
         add(&self.shared.counters.fields_truncated, u64::from(n));
     }
@@ -255,15 +315,20 @@ impl Worker {
             .config
             .flush_interval
             .saturating_sub(self.config.tick());
+        let root_wait = self.config.root_wait.max(due);
         let late: Vec<Uuid> = self
             .sessions
             .iter()
-            .filter(|(_, s)| s.oldest.is_some_and(|t| now.duration_since(t) >= due))
+            .filter(|(_, s)| {
+                let wait = if s.waiting_for_root() { root_wait } else { due };
+                s.oldest.is_some_and(|t| now.duration_since(t) >= wait)
+            })
             .map(|(id, _)| *id)
             .collect();
         late.into_iter().for_each(|id| self.make_ready(id));
         self.sessions
-            .retain(|_, s| s.busy || s.has_work() || now.duration_since(s.touched) < IDLE);
+            .retain(|_, s| !s.is_idle() || now.duration_since(s.touched) < IDLE);
+        self.forget_idle();
         // Counters stay current while long jobs run.
         self.settle_in_flight();
         let dropped = self
@@ -284,6 +349,26 @@ impl Worker {
             });
         }
         self.diagnostics.summarise(false);
+    }
+
+    /// Forgets the least recently touched idle sessions past [`MAX_IDLE_SESSIONS`].
+    fn forget_idle(&mut self) {
+        if self.sessions.len() <= MAX_IDLE_SESSIONS {
+            return;
+        }
+        let mut idle: Vec<(Instant, Uuid)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.is_idle())
+            .map(|(id, s)| (s.touched, *id))
+            .collect();
+        let excess = self.sessions.len() - MAX_IDLE_SESSIONS;
+        if idle.len() > excess {
+            idle.select_nth_unstable(excess);
+        }
+        for (_, id) in idle.into_iter().take(excess) {
+            self.sessions.remove(&id);
+        }
     }
 
     /// Starts jobs for ready sessions while there is room in flight.
@@ -480,6 +565,15 @@ impl Worker {
         }
         self.diagnostics.summarise(true);
         (sessions, events)
+    }
+}
+
+/// Puts a span in the session `seed`: a trace's root becomes an event of it, as a span that
+/// joins a session by id does.
+fn move_span(span: &mut FinishedSpan, seed: &Arc<SessionSeed>) {
+    span.session = Arc::clone(seed);
+    if span.role == Role::Session {
+        span.role = Role::Event { parent: seed.id };
     }
 }
 

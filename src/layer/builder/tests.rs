@@ -6,7 +6,7 @@ use crate::config::test_env as env;
 /// A builder aimed at a loopback address where nothing listens: building starts threads but
 /// sends nothing.
 fn local() -> Builder {
-    Builder::default().with_api_url("http://127.0.0.1:9")
+    Builder::<HoneyHiveLayer>::default().with_api_url("http://127.0.0.1:9")
 }
 
 fn refusal(builder: Builder, pairs: &[(&str, &str)]) -> String {
@@ -124,13 +124,13 @@ fn nonsense_settings_are_refused() {
 
 #[test]
 fn a_missing_key_for_honeyhive_itself_is_refused_before_anything_starts() {
-    let message = refusal(Builder::default(), &[]);
+    let message = refusal(Builder::<HoneyHiveLayer>::default(), &[]);
     assert!(message.contains("HH_API_KEY"), "{message}");
 }
 
 #[test]
 fn disabled_tracing_needs_no_key_and_starts_nothing() {
-    let (layer, guard) = Builder::default()
+    let (layer, guard) = Builder::<HoneyHiveLayer>::default()
         .build_with_env(&env(&[("HH_DISABLE_TRACING", "true")]))
         .unwrap();
     assert!(layer.producer.is_none());

@@ -1,0 +1,388 @@
+//! OpenTelemetry's `SpanData` → the neutral form ([`FinishedSpan`]) that the mapping reads, the
+//! same form the tracing layer produces. Pure: ids are derived from the trace and span ids,
+//! never drawn, so that every export, in any order and from any service, agrees.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SpanData;
+use serde_json::json;
+use tracing::Level;
+
+use crate::ids;
+use crate::limits::bounded;
+use crate::recorded::{
+    Bucket, FieldValue, Fields, FinishedSpan, Log, Name, Recorded, Role, SessionSeed,
+};
+
+/// Attributes that put a trace in a session named by their value, the first present winning:
+/// HoneyHive's own, then OpenTelemetry's `session.id`, Traceloop's association property, and
+/// the GenAI conversation id.
+pub(crate) const GROUPING_KEYS: [&str; 4] = [
+    crate::fields::SESSION_ID,
+    "session.id",
+    "traceloop.association.properties.session_id",
+    "gen_ai.conversation.id",
+];
+
+/// The name of an exception event, and its attributes (OpenTelemetry's semantic conventions).
+const EXCEPTION: &str = "exception";
+const EXCEPTION_MESSAGE: &str = "exception.message";
+const EXCEPTION_TYPE: &str = "exception.type";
+const EXCEPTION_STACKTRACE: &str = "exception.stacktrace";
+
+/// What converting needs: the settings shared with the layer, and the provider's resource.
+#[derive(Debug, Clone)]
+pub(crate) struct Converter {
+    /// `with_session_name` / `HH_SESSION_NAME`.
+    pub(crate) session_name: Option<String>,
+    pub(crate) max_field_bytes: usize,
+    pub(crate) max_events_per_span: usize,
+    /// The resource's attributes, recorded on every span before its own.
+    resource: Vec<(Name, FieldValue)>,
+    /// `service.name`: the name of a session whose root has not been seen.
+    service_name: Option<String>,
+}
+
+impl Converter {
+    pub(crate) fn new(
+        session_name: Option<String>,
+        max_field_bytes: usize,
+        max_events_per_span: usize,
+    ) -> Self {
+        Converter {
+            session_name,
+            max_field_bytes,
+            max_events_per_span,
+            resource: Vec::new(),
+            service_name: None,
+        }
+    }
+
+    pub(crate) fn set_resource(&mut self, resource: &Resource) {
+        let mut truncated = 0;
+        self.resource = resource
+            .iter()
+            .map(|(key, value)| {
+                let value = self.value(value.clone(), &mut truncated);
+                (Name::Owned(key.as_str().to_owned()), value)
+            })
+            .collect();
+        self.service_name = self
+            .resource
+            .iter()
+            .find(|(name, _)| name == "service.name")
+            .map(|(_, value)| value.to_string());
+    }
+
+    /// An attribute value, its text bounded to the field size.
+    fn value(&self, value: Value, truncated: &mut u32) -> FieldValue {
+        let text = |s: String, truncated: &mut u32| {
+            if s.len() > self.max_field_bytes {
+                FieldValue::Str(bounded(&s, self.max_field_bytes, truncated))
+            } else {
+                FieldValue::Str(s)
+            }
+        };
+        match value {
+            Value::Bool(b) => FieldValue::Bool(b),
+            Value::I64(n) => FieldValue::I64(n),
+            Value::F64(n) => FieldValue::F64(n),
+            Value::String(s) => text(s.into(), truncated),
+            Value::Array(Array::Bool(items)) => {
+                FieldValue::List(items.into_iter().map(FieldValue::Bool).collect())
+            }
+            Value::Array(Array::I64(items)) => {
+                FieldValue::List(items.into_iter().map(FieldValue::I64).collect())
+            }
+            Value::Array(Array::F64(items)) => {
+                FieldValue::List(items.into_iter().map(FieldValue::F64).collect())
+            }
+            Value::Array(Array::String(items)) => FieldValue::List(
+                items
+                    .into_iter()
+                    .map(|s| text(s.into(), truncated))
+                    .collect(),
+            ),
+            other => text(other.to_string(), truncated),
+        }
+    }
+
+    fn attributes(
+        &self,
+        attributes: Vec<KeyValue>,
+        truncated: &mut u32,
+    ) -> Vec<(Name, FieldValue)> {
+        attributes
+            .into_iter()
+            .map(|kv| (Name::Owned(kv.key.into()), self.value(kv.value, truncated)))
+            .collect()
+    }
+
+    /// One finished OpenTelemetry span as the pipeline carries it.
+    pub(crate) fn convert(&self, span: SpanData, truncated: &mut u32) -> Box<FinishedSpan> {
+        let mut recorded = Recorded::default();
+        for (name, value) in self.resource.iter().cloned() {
+            recorded.put(name, value);
+        }
+        for (name, value) in self.attributes(span.attributes, truncated) {
+            recorded.put(name, value);
+        }
+        if let Status::Error { description } = &span.status {
+            recorded.otel_status_error = true;
+            recorded.otel_status_message = Some(description.to_string())
+                .filter(|d| !d.is_empty())
+                .or_else(|| recorded.fields.get("error.type").map(|t| t.to_string()));
+        }
+        let scope = span.instrumentation_scope.name().to_owned();
+        self.events(&mut recorded, span.events, &scope, truncated);
+        describe(&mut recorded, span.span_kind, &span.instrumentation_scope);
+        if span.dropped_attributes_count > 0 {
+            recorded.fields.set(
+                "otel.dropped_attributes_count",
+                FieldValue::I64(span.dropped_attributes_count.into()),
+            );
+        }
+        links(&mut recorded, &span.links.links);
+
+        let trace = span.span_context.trace_id().to_bytes();
+        let event_id = ids::event_id_for_span(trace, span.span_context.span_id().to_bytes());
+        let trace_session = ids::session_id_for_trace(trace);
+        let parent = (span.parent_span_id != SpanId::INVALID)
+            .then(|| ids::event_id_for_span(trace, span.parent_span_id.to_bytes()));
+        // The span that begins this service's part of the trace: the root, or a span whose
+        // parent is in another service.
+        let local_root = parent.is_none() || span.parent_span_is_remote;
+        let start_ms = unix_ms(span.start_time);
+        let duration_ms = span
+            .end_time
+            .duration_since(span.start_time)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3);
+
+        let key = grouping_key(&mut recorded);
+        let (session, role, owns_joined_session) = match key {
+            Some(key) => {
+                let id = ids::session_id_for_key(&key);
+                if !ids::is_uuid(&key) {
+                    recorded
+                        .fields
+                        .set("honeyhive.session_key", FieldValue::Str(key.clone()));
+                }
+                let name = if local_root {
+                    self.session_name(&recorded, &span.name)
+                } else {
+                    self.unseen_root_name(&recorded, || key.clone())
+                };
+                let seed = SessionSeed {
+                    id,
+                    joined: true,
+                    trace: false,
+                    name,
+                    source: recorded.source.clone(),
+                    start_ms,
+                    fields: Fields::default(),
+                };
+                // The local root is an event of the session it joins; below a remote parent it
+                // stays under that parent.
+                let role = Role::Event {
+                    parent: parent.unwrap_or(id),
+                };
+                (seed, role, local_root)
+            }
+            None => {
+                let root = parent.is_none();
+                let name = if root {
+                    self.session_name(&recorded, &span.name)
+                } else {
+                    self.unseen_root_name(&recorded, || {
+                        format!("trace {:032x}", u128::from_be_bytes(trace))
+                    })
+                };
+                let seed = SessionSeed {
+                    id: trace_session,
+                    joined: false,
+                    trace: true,
+                    name,
+                    source: recorded.source.clone(),
+                    start_ms,
+                    fields: if root {
+                        recorded.fields.clone()
+                    } else {
+                        Fields::default()
+                    },
+                };
+                let role = match parent {
+                    None => Role::Session,
+                    Some(parent) => Role::Event { parent },
+                };
+                (seed, role, false)
+            }
+        };
+        Box::new(FinishedSpan {
+            session: Arc::new(session),
+            role,
+            event_id,
+            name: span.name,
+            target: scope.into(),
+            level: Level::INFO,
+            start_ms,
+            duration_ms,
+            recorded,
+            owns_joined_session,
+            session_json: Vec::new(),
+            trace_session: Some(trace_session),
+        })
+    }
+
+    /// `honeyhive.session_name`, else the configured name, else the span's name.
+    fn session_name(&self, recorded: &Recorded, span_name: &str) -> String {
+        recorded
+            .session_name
+            .clone()
+            .or_else(|| self.session_name.clone())
+            .unwrap_or_else(|| span_name.to_owned())
+    }
+
+    /// The name of a session seen first through a span that does not start it:
+    /// `honeyhive.session_name`, else the configured name, else the resource's `service.name`,
+    /// else `fallback` (the grouping key, or the trace id).
+    fn unseen_root_name(&self, recorded: &Recorded, fallback: impl FnOnce() -> String) -> String {
+        recorded
+            .session_name
+            .clone()
+            .or_else(|| self.session_name.clone())
+            .or_else(|| self.service_name.clone())
+            .unwrap_or_else(fallback)
+    }
+
+    /// Span events: an `exception` sets the error (its type and stack trace go to metadata);
+    /// the others are kept, bounded, as the layer keeps `tracing` events, an `ERROR` one setting
+    /// the error when nothing else has.
+    fn events(
+        &self,
+        recorded: &mut Recorded,
+        events: opentelemetry_sdk::trace::SpanEvents,
+        scope: &str,
+        truncated: &mut u32,
+    ) {
+        recorded.logs_dropped = recorded.logs_dropped.saturating_add(events.dropped_count);
+        for event in events.events {
+            let mut fields = Fields::default();
+            for (name, value) in self.attributes(event.attributes, truncated) {
+                fields.set(name, value);
+            }
+            if event.name == EXCEPTION {
+                let text = |name: &str| fields.get(name).map(|v| v.to_string());
+                if recorded.error.is_none() {
+                    recorded.error = text(EXCEPTION_MESSAGE)
+                        .or_else(|| text(EXCEPTION_TYPE))
+                        .or_else(|| Some(EXCEPTION.to_owned()));
+                    for name in [EXCEPTION_TYPE, EXCEPTION_STACKTRACE] {
+                        if let Some(value) = fields.get(name) {
+                            recorded.fields.set(name, value.clone());
+                        }
+                    }
+                }
+                continue;
+            }
+            // tracing-opentelemetry puts a `tracing` event's level and target in attributes.
+            let level = take_text(&mut fields, "level")
+                .and_then(|l| l.parse::<Level>().ok())
+                .unwrap_or(Level::INFO);
+            let target = take_text(&mut fields, "target").unwrap_or_else(|| scope.to_owned());
+            if level == Level::ERROR && recorded.error.is_none() {
+                recorded.error = Some(event.name.to_string());
+            }
+            if recorded.logs.len() < self.max_events_per_span {
+                recorded.logs.push(Log {
+                    time_ms: unix_ms(event.timestamp),
+                    level,
+                    target: target.into(),
+                    message: event.name.into_owned(),
+                    fields,
+                });
+            } else {
+                recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+            }
+        }
+    }
+}
+
+/// The first grouping key present, as text; `honeyhive.session_id` is taken out of the fields
+/// (it is a control), the others stay visible in metadata.
+fn grouping_key(recorded: &mut Recorded) -> Option<String> {
+    if let Some(key) = recorded.session_id.take().filter(|k| !k.trim().is_empty()) {
+        return Some(key);
+    }
+    GROUPING_KEYS[1..]
+        .iter()
+        .filter_map(|name| recorded.fields.get(name))
+        .map(|value| value.to_string())
+        .find(|key| !key.trim().is_empty())
+}
+
+/// Removes field `name` and returns its text.
+fn take_text(fields: &mut Fields, name: &str) -> Option<String> {
+    let at = fields.0.iter().position(|(n, _)| n == name)?;
+    Some(fields.0.remove(at).1.to_string())
+}
+
+/// The span kind (unless `internal`, the default) and the instrumentation scope, in metadata.
+fn describe(recorded: &mut Recorded, kind: SpanKind, scope: &opentelemetry::InstrumentationScope) {
+    let kind = match kind {
+        SpanKind::Client => Some("client"),
+        SpanKind::Server => Some("server"),
+        SpanKind::Producer => Some("producer"),
+        SpanKind::Consumer => Some("consumer"),
+        SpanKind::Internal => None,
+    };
+    if let Some(kind) = kind {
+        recorded
+            .fields
+            .set("otel.span_kind", FieldValue::Str(kind.into()));
+    }
+    if !scope.name().is_empty() {
+        recorded
+            .fields
+            .set("otel.scope.name", FieldValue::Str(scope.name().to_owned()));
+    }
+    if let Some(version) = scope.version() {
+        recorded
+            .fields
+            .set("otel.scope.version", FieldValue::Str(version.to_owned()));
+    }
+}
+
+/// Links, kept in `metadata["otel.links"]`: each linked span's trace and span id (hex), and its
+/// attributes.
+fn links(recorded: &mut Recorded, links: &[opentelemetry::trace::Link]) {
+    if links.is_empty() {
+        return;
+    }
+    let links: Vec<serde_json::Value> = links
+        .iter()
+        .map(|link| {
+            let attributes: serde_json::Map<String, serde_json::Value> = link
+                .attributes
+                .iter()
+                .map(|kv| (kv.key.to_string(), json!(kv.value.to_string())))
+                .collect();
+            json!({
+                "trace_id": link.span_context.trace_id().to_string(),
+                "span_id": link.span_context.span_id().to_string(),
+                "attributes": attributes,
+            })
+        })
+        .collect();
+    recorded
+        .json
+        .push((Bucket::Metadata, json!({ "otel.links": links })));
+}
+
+fn unix_ms(time: SystemTime) -> i64 {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}

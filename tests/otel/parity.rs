@@ -1,0 +1,145 @@
+//! One mapping for both front doors: the same span, given as `tracing` fields to the layer and
+//! as OpenTelemetry attributes to the exporter, becomes the same HoneyHive event.
+
+use opentelemetry::KeyValue;
+use serde_json::{Value, json};
+use tracing_honeyhive::HoneyHiveLayer;
+use tracing_honeyhive::wire::EventRecord;
+use tracing_subscriber::layer::SubscriberExt;
+
+use super::*;
+
+/// A case: its name, the span as the layer records it, the same span's attributes.
+type Case = (&'static str, fn(), Vec<KeyValue>);
+
+/// Writes one case as both a `tracing` span named `child` (inside a root `turn`) and the
+/// attribute list of an OpenTelemetry span, from one list of `name = value`.
+macro_rules! case {
+    ($label:literal, { $($($key:ident).+ = $value:expr),* $(,)? }) => {{
+        fn layer_span() {
+            let _turn = tracing::info_span!("turn").entered();
+            let _child = tracing::info_span!("child", $($($key).+ = $value),*).entered();
+        }
+        let attributes = vec![$(KeyValue::new(stringify!($($key).+), $value)),*];
+        ($label, layer_span as fn(), attributes) as Case
+    }};
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        case!("a model call in the GenAI conventions", {
+            gen_ai.operation.name = "chat",
+            gen_ai.provider.name = "openai",
+            gen_ai.request.model = "gpt-4o-mini",
+            gen_ai.request.temperature = 0.2,
+            gen_ai.usage.input_tokens = 12_i64,
+            gen_ai.usage.output_tokens = 5_i64,
+            gen_ai.response.id = "chatcmpl-1",
+            gen_ai.input.messages =
+                r#"[{"role":"user","parts":[{"type":"text","content":"Where is my order?"}]}]"#,
+            gen_ai.output.messages =
+                r#"[{"role":"assistant","parts":[{"type":"text","content":"It shipped."}]}]"#,
+        }),
+        case!("a failed tool call", {
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = "orders",
+            gen_ai.tool.call.id = "call_7",
+            gen_ai.tool.call.arguments = r#"{"order_id":7}"#,
+            gen_ai.tool.call.result = r#"{"status":"unknown"}"#,
+            error = "orders service answered 503",
+        }),
+        case!("HoneyHive's SDK attribute names", {
+            honeyhive_event_type = "tool",
+            honeyhive_event_name = "search",
+            honeyhive_inputs.query = "shipping times",
+            honeyhive_config.model = "ranker-v2",
+            honeyhive_metadata.customer.tier = "gold",
+            honeyhive_metrics.score = 0.5,
+            honeyhive_feedback.helpful = true,
+            honeyhive_user_properties.user_id = "u-1",
+        }),
+        case!("buckets, controls and plain fields", {
+            honeyhive.event_type = "chain",
+            honeyhive.event_name = "plan",
+            honeyhive.source = "batch-job",
+            inputs.question = "What next?",
+            outputs.answer = "Ship it.",
+            config.retries = 3_i64,
+            metrics.latency_ms = 12.5,
+            feedback.rating = 4_i64,
+            user_properties.plan = "pro",
+            cache_hit = true,
+        }),
+    ]
+}
+
+/// The parts of an event the mapping decides, with metadata the exporter adds about the
+/// OpenTelemetry span itself (`otel.*`, the resource's `service.*`/`telemetry.*`) left out.
+fn decided(event: &EventRecord) -> Value {
+    let mut metadata = event.metadata.clone().unwrap_or_else(|| json!({}));
+    if let Value::Object(map) = &mut metadata {
+        map.retain(|key, _| {
+            !["otel.", "service.", "telemetry."]
+                .iter()
+                .any(|p| key.starts_with(p))
+        });
+    }
+    json!({
+        "event_type": event.event_type,
+        "event_name": event.event_name,
+        "source": event.source,
+        "error": event.error,
+        "inputs": event.inputs,
+        "outputs": event.outputs,
+        "config": event.config,
+        "metadata": metadata,
+        "metrics": event.metrics,
+        "feedback": event.feedback,
+        "user_properties": event.user_properties,
+    })
+}
+
+/// The one event below the session on `server`.
+fn child(server: &Emulator) -> EventRecord {
+    let events = server.events();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    events.into_iter().next().unwrap()
+}
+
+#[test]
+fn the_same_span_through_the_layer_and_the_exporter_yields_the_same_event() {
+    for (label, layer_span, attributes) in cases() {
+        let through_layer = server();
+        let (layer, guard) = HoneyHiveLayer::builder()
+            .with_api_key(KEY)
+            .with_api_url(through_layer.url())
+            .with_source("test")
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), layer_span);
+        guard.flush(PATIENCE).expect("the layer delivers");
+
+        let through_exporter = server();
+        let exporter = exporter(&through_exporter, |b| b);
+        let mut span = Made::new(1, 2, 1, "child");
+        span.attributes = attributes;
+        export(
+            &exporter,
+            vec![vec![span.data(), Made::new(1, 1, 0, "turn").data()]],
+        );
+        flushed(&exporter.handle());
+
+        let (from_layer, from_exporter) = (child(&through_layer), child(&through_exporter));
+        assert_eq!(
+            decided(&from_layer),
+            decided(&from_exporter),
+            "{label}: the layer's event (left) and the exporter's (right) differ"
+        );
+        // The case says something: the mapping placed its values.
+        let decided = decided(&from_exporter);
+        assert!(
+            decided["inputs"] != json!({}) || decided["config"].is_object(),
+            "{label}: {decided:#}"
+        );
+    }
+}
