@@ -386,3 +386,250 @@ fn unix_ms(time: SystemTime) -> i64 {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::time::Duration;
+
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry::trace::{Event, SpanContext, TraceFlags, TraceId, TraceState};
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    use super::*;
+
+    const TRACE: u128 = 0xabc;
+
+    fn span(id: u64, parent: u64, attributes: Vec<KeyValue>) -> SpanData {
+        let start = UNIX_EPOCH + Duration::from_millis(1_000);
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(TRACE),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: if parent == 0 {
+                SpanId::INVALID
+            } else {
+                SpanId::from(parent)
+            },
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Borrowed("step"),
+            start_time: start,
+            end_time: start + Duration::from_micros(2_500),
+            attributes,
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("scope").build(),
+        }
+    }
+
+    fn converter() -> Converter {
+        let mut converter = Converter::new(None, 64, 2);
+        converter.set_resource(
+            &Resource::builder_empty()
+                .with_service_name("checkout")
+                .with_attribute(KeyValue::new("deployment.environment", "prod"))
+                .build(),
+        );
+        converter
+    }
+
+    fn event_id(span: u64) -> uuid::Uuid {
+        ids::event_id_for_span(TRACE.to_be_bytes(), span.to_be_bytes())
+    }
+
+    #[test]
+    fn ids_and_roles_follow_the_trace_whatever_the_order() {
+        let converter = converter();
+        let trace_session = ids::session_id_for_trace(TRACE.to_be_bytes());
+        let root = converter.convert(span(1, 0, vec![]), &mut 0);
+        assert_eq!(root.role, Role::Session);
+        assert_eq!(
+            (root.session.id, root.event_id),
+            (trace_session, event_id(1))
+        );
+        assert!(root.session.trace && !root.session.joined);
+        assert_eq!(root.session.name, "step");
+        assert_eq!((root.start_ms, root.duration_ms), (1_000, 2.5));
+
+        let child = converter.convert(span(2, 1, vec![]), &mut 0);
+        assert_eq!(
+            child.role,
+            Role::Event {
+                parent: event_id(1)
+            }
+        );
+        assert_eq!(child.session.id, trace_session);
+        assert_eq!(
+            child.session.name, "checkout",
+            "a root not seen: the service"
+        );
+        assert_eq!(child.trace_session, Some(trace_session));
+
+        let mut remote = span(3, 9, vec![]);
+        remote.parent_span_is_remote = true;
+        let remote = converter.convert(remote, &mut 0);
+        assert_eq!(
+            remote.role,
+            Role::Event {
+                parent: event_id(9)
+            }
+        );
+        assert!(!remote.owns_joined_session);
+    }
+
+    #[test]
+    fn grouping_keys_name_the_session_in_their_order() {
+        let converter = converter();
+        let both = vec![
+            KeyValue::new("session.id", "second"),
+            KeyValue::new("honeyhive.session_id", "first"),
+        ];
+        let root = converter.convert(span(1, 0, both), &mut 0);
+        let id = ids::session_id_for_key("first");
+        assert_eq!(root.session.id, id);
+        assert_eq!(
+            root.role,
+            Role::Event { parent: id },
+            "the root joins as an event"
+        );
+        assert!(root.owns_joined_session && root.session.joined);
+        assert_eq!(
+            root.recorded.fields.get("honeyhive.session_key"),
+            Some(&FieldValue::Str("first".into()))
+        );
+        let child = converter.convert(
+            span(
+                2,
+                1,
+                vec![KeyValue::new("gen_ai.conversation.id", "thread")],
+            ),
+            &mut 0,
+        );
+        assert_eq!(child.session.id, ids::session_id_for_key("thread"));
+        assert_eq!(
+            child.role,
+            Role::Event {
+                parent: event_id(1)
+            }
+        );
+        assert!(!child.owns_joined_session);
+        assert_eq!(child.session.name, "checkout");
+        let uuid = "6f2c1a9e-4b1d-4c3e-9a57-0d2f8e1b7c44";
+        let given = converter.convert(span(3, 0, vec![KeyValue::new("session.id", uuid)]), &mut 0);
+        assert_eq!(given.session.id.to_string(), uuid);
+        assert_eq!(given.recorded.fields.get("honeyhive.session_key"), None);
+    }
+
+    #[test]
+    fn values_keep_their_types_and_text_is_bounded() {
+        let converter = converter();
+        let mut truncated = 0;
+        let span = converter.convert(
+            span(
+                1,
+                0,
+                vec![
+                    KeyValue::new(
+                        "gen_ai.response.finish_reasons",
+                        Value::Array(Array::String(vec!["stop".into()])),
+                    ),
+                    KeyValue::new("metrics.scores", Value::Array(Array::F64(vec![0.5, 1.0]))),
+                    KeyValue::new("inputs.long", "x".repeat(100)),
+                    KeyValue::new("deployment.environment", "staging"),
+                    KeyValue::new("honeyhive_event_type", "tool"),
+                ],
+            ),
+            &mut truncated,
+        );
+        let fields = &span.recorded.fields;
+        assert_eq!(
+            fields.get("gen_ai.response.finish_reasons"),
+            Some(&FieldValue::List(vec![FieldValue::Str("stop".into())]))
+        );
+        assert_eq!(
+            fields.get("metrics.scores"),
+            Some(&FieldValue::List(vec![
+                FieldValue::F64(0.5),
+                FieldValue::F64(1.0)
+            ]))
+        );
+        match fields.get("inputs.long") {
+            Some(FieldValue::Str(text)) => {
+                assert!(text.ends_with("…[truncated 36 bytes]"), "{text}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(truncated, 1);
+        // The resource is recorded first; the span's own attribute wins.
+        assert_eq!(
+            fields.get("deployment.environment"),
+            Some(&FieldValue::Str("staging".into()))
+        );
+        assert_eq!(
+            fields.get("service.name"),
+            Some(&FieldValue::Str("checkout".into()))
+        );
+        assert_eq!(span.recorded.event_type.as_deref(), Some("tool"));
+        assert_eq!(
+            fields.get("otel.scope.name"),
+            Some(&FieldValue::Str("scope".into()))
+        );
+        assert_eq!(
+            fields.get("otel.span_kind"),
+            None,
+            "internal is the default"
+        );
+    }
+
+    #[test]
+    fn status_kind_and_events_are_read_as_the_layer_reads_its_own() {
+        let converter = converter();
+        let mut data = span(1, 0, vec![KeyValue::new("error.type", "RateLimited")]);
+        data.status = Status::error("");
+        data.span_kind = SpanKind::Client;
+        let at = data.start_time;
+        let event =
+            |name: &'static str, attributes: Vec<KeyValue>| Event::new(name, at, attributes, 0);
+        data.events.events = vec![
+            event(
+                "retrying",
+                vec![
+                    KeyValue::new("level", "WARN"),
+                    KeyValue::new("target", "app::llm"),
+                    KeyValue::new("attempt", 2),
+                ],
+            ),
+            event("gave up", vec![KeyValue::new("level", "ERROR")]),
+            event("third", vec![]),
+        ];
+        data.events.dropped_count = 4;
+        let span = converter.convert(data, &mut 0);
+        let recorded = &span.recorded;
+        assert_eq!(
+            recorded.error().as_deref(),
+            Some("gave up"),
+            "the ERROR event first"
+        );
+        assert!(recorded.otel_status_error);
+        assert_eq!(recorded.otel_status_message.as_deref(), Some("RateLimited"));
+        assert_eq!(recorded.logs.len(), 2, "at most max_events_per_span");
+        assert_eq!(recorded.logs_dropped, 5);
+        let first = &recorded.logs[0];
+        assert_eq!(
+            (first.level, first.target.as_ref()),
+            (Level::WARN, "app::llm")
+        );
+        assert_eq!(first.fields.0, vec![("attempt".into(), FieldValue::I64(2))]);
+        assert_eq!(
+            recorded.fields.get("otel.span_kind"),
+            Some(&FieldValue::Str("client".into()))
+        );
+    }
+}

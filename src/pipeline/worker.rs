@@ -328,7 +328,7 @@ impl Worker {
         late.into_iter().for_each(|id| self.make_ready(id));
         self.sessions
             .retain(|_, s| !s.is_idle() || now.duration_since(s.touched) < IDLE);
-        self.forget_idle();
+        forget_idle(&mut self.sessions, MAX_IDLE_SESSIONS);
         // Counters stay current while long jobs run.
         self.settle_in_flight();
         let dropped = self
@@ -349,26 +349,6 @@ impl Worker {
             });
         }
         self.diagnostics.summarise(false);
-    }
-
-    /// Forgets the least recently touched idle sessions past [`MAX_IDLE_SESSIONS`].
-    fn forget_idle(&mut self) {
-        if self.sessions.len() <= MAX_IDLE_SESSIONS {
-            return;
-        }
-        let mut idle: Vec<(Instant, Uuid)> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.is_idle())
-            .map(|(id, s)| (s.touched, *id))
-            .collect();
-        let excess = self.sessions.len() - MAX_IDLE_SESSIONS;
-        if idle.len() > excess {
-            idle.select_nth_unstable(excess);
-        }
-        for (_, id) in idle.into_iter().take(excess) {
-            self.sessions.remove(&id);
-        }
     }
 
     /// Starts jobs for ready sessions while there is room in flight.
@@ -568,6 +548,25 @@ impl Worker {
     }
 }
 
+/// Forgets the least recently touched idle sessions while more than `max` are remembered.
+fn forget_idle(sessions: &mut HashMap<Uuid, Session>, max: usize) {
+    if sessions.len() <= max {
+        return;
+    }
+    let mut idle: Vec<(Instant, Uuid)> = sessions
+        .iter()
+        .filter(|(_, s)| s.is_idle())
+        .map(|(id, s)| (s.touched, *id))
+        .collect();
+    let excess = sessions.len() - max;
+    if idle.len() > excess {
+        idle.select_nth_unstable(excess);
+    }
+    for (_, id) in idle.into_iter().take(excess) {
+        sessions.remove(&id);
+    }
+}
+
 /// Puts a span in the session `seed`: a trace's root becomes an event of it, as a span that
 /// joins a session by id does.
 fn move_span(span: &mut FinishedSpan, seed: &Arc<SessionSeed>) {
@@ -581,5 +580,40 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed(n: u128) -> Arc<SessionSeed> {
+        Arc::new(SessionSeed {
+            id: Uuid::from_u128(n),
+            joined: false,
+            trace: true,
+            name: "s".into(),
+            source: None,
+            start_ms: 0,
+            fields: Default::default(),
+        })
+    }
+
+    #[test]
+    fn idle_sessions_past_the_bound_are_forgotten_oldest_first_and_busy_ones_kept() {
+        let start = Instant::now();
+        let mut sessions = HashMap::new();
+        for n in 0..10u128 {
+            let touched = start + Duration::from_millis(n as u64);
+            sessions.insert(Uuid::from_u128(n), Session::new(seed(n), touched));
+        }
+        // The oldest is in flight: not idle, never forgotten.
+        sessions.get_mut(&Uuid::from_u128(0)).unwrap().busy = true;
+        forget_idle(&mut sessions, 6);
+        let mut kept: Vec<u128> = sessions.keys().map(|id| id.as_u128()).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [0, 5, 6, 7, 8, 9]);
+        forget_idle(&mut sessions, 6);
+        assert_eq!(sessions.len(), 6, "nothing more to forget at the bound");
     }
 }
