@@ -7,6 +7,10 @@
 //! properties and error. The application thread only records; a background exporter thread
 //! sends in batches, retries, and reports what it could not deliver.
 //!
+//! Services that trace with OpenTelemetry use [`otel::HoneyHiveExporter`] (feature
+//! `opentelemetry`) instead, a `SpanExporter` that feeds the same pipeline through the same
+//! mapping: each trace becomes a session.
+//!
 //! # Quick start
 //!
 //! ```
@@ -248,6 +252,6 @@ pub use pipeline::{Dropped, FlushError, Guard, Handle, Outcomes, Report, Stats};
 pub use span_ext::{Enrichment, HoneyHiveSpanExt};
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "emulator"))]
+#[cfg(all(doctest, feature = "emulator", feature = "opentelemetry"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -53,12 +53,13 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | send nothing | [`with_disabled`](Self::with_disabled) | `HH_DISABLE_TRACING` | off |
 /// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 16 384 spans |
 /// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
-/// | session roots | [`with_session_roots`](Self::with_session_roots) | | every root span |
 /// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
 /// | requests in flight | [`with_max_concurrent_requests`](Self::with_max_concurrent_requests) | | 8 |
 /// | retry budget | [`with_max_retry_time`](Self::with_max_retry_time) | | 120 s |
 /// | refused key tried again | [`with_auth_retry_interval`](Self::with_auth_retry_interval) | | 60 s |
+/// | session roots (layer only) | `with_session_roots` | | every root span |
+/// | wait for a trace's root (exporter only) | `with_root_wait` | | 10 s |
 #[must_use]
 pub struct Builder<T = HoneyHiveLayer> {
     o: Options,
