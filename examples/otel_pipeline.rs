@@ -24,7 +24,7 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use serde_json::json;
-use tracing_honeyhive::emulator::{Emulator, waterfall};
+use tracing_honeyhive::emulator::Emulator;
 use tracing_honeyhive::otel::{BaggageSessionProcessor, HoneyHiveExporter};
 use tracing_subscriber::prelude::*;
 
@@ -80,12 +80,7 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 "\nThe local HoneyHive server at {} received:\n",
                 server.url()
             );
-            for session in server.sessions() {
-                let id = session.session_id.unwrap_or_default();
-                if let Some(tree) = server.tree(&id) {
-                    println!("{}", waterfall(&tree));
-                }
-            }
+            println!("{}", server.waterfalls());
         }
         None => println!(
             "\nSent {} events to {}",

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tracing::field::Empty;
 use tracing::{Instrument, Span, info, info_span, instrument};
-use tracing_honeyhive::emulator::{Emulator, waterfall};
+use tracing_honeyhive::emulator::Emulator;
 use tracing_honeyhive::{Enrichment, HoneyHiveLayer, HoneyHiveSpanExt};
 use tracing_subscriber::prelude::*;
 
@@ -58,12 +58,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 "\nThe local HoneyHive server at {} received:\n",
                 server.url()
             );
-            for session in server.sessions() {
-                let id = session.session_id.unwrap_or_default();
-                if let Some(tree) = server.tree(&id) {
-                    println!("{}", waterfall(&tree));
-                }
-            }
+            println!("{}", server.waterfalls());
             show_details(server);
         }
         None => println!(

@@ -325,6 +325,16 @@ impl Emulator {
         self.shared.read(|state| state.store.tree(session_id))
     }
 
+    /// Every session received, each as a [`waterfall`], in the order they were created.
+    pub fn waterfalls(&self) -> String {
+        self.sessions()
+            .into_iter()
+            .filter_map(|session| self.tree(session.session_id.as_deref()?))
+            .map(|tree| waterfall(&tree))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Every request received, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()

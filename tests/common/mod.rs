@@ -45,3 +45,22 @@ pub fn closed_url() -> String {
     drop(closed);
     url
 }
+
+/// The names of a tree's nodes, depth first, indented by depth, with their types.
+pub fn outline(tree: &tracing_honeyhive::wire::SessionTree) -> Vec<String> {
+    fn walk(node: &tracing_honeyhive::wire::SessionTree, depth: usize, out: &mut Vec<String>) {
+        let event = &node.event;
+        out.push(format!(
+            "{}{} [{}]",
+            "  ".repeat(depth),
+            event.event_name.as_deref().unwrap_or("?"),
+            event.event_type.as_deref().unwrap_or("?")
+        ));
+        for child in &node.children {
+            walk(child, depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(tree, 0, &mut out);
+    out
+}

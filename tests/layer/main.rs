@@ -153,22 +153,3 @@ impl Harness {
 fn object(value: &Option<Value>) -> Value {
     value.clone().unwrap_or_else(|| serde_json::json!({}))
 }
-
-/// The names of a tree's nodes, depth first, indented by depth.
-fn outline(tree: &SessionTree) -> Vec<String> {
-    fn walk(node: &SessionTree, depth: usize, out: &mut Vec<String>) {
-        let event = &node.event;
-        out.push(format!(
-            "{}{} [{}]",
-            "  ".repeat(depth),
-            event.event_name.as_deref().unwrap_or("?"),
-            event.event_type.as_deref().unwrap_or("?")
-        ));
-        for child in &node.children {
-            walk(child, depth + 1, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(tree, 0, &mut out);
-    out
-}

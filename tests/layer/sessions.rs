@@ -3,7 +3,8 @@
 use tracing::{Instrument, info_span};
 use uuid::Uuid;
 
-use crate::{Harness, outline};
+use crate::Harness;
+use crate::common::outline;
 
 #[test]
 fn a_nested_trace_becomes_one_session_with_parent_links() {

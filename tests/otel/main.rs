@@ -4,6 +4,9 @@
 //! tracing layer.
 #![cfg(all(feature = "emulator", feature = "opentelemetry"))]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod parity;
 mod pipelines;
 mod traces;
@@ -22,6 +25,8 @@ use tracing_honeyhive::layer::Builder;
 use tracing_honeyhive::otel::HoneyHiveExporter;
 use tracing_honeyhive::wire::SessionTree;
 use tracing_honeyhive::{Handle, Stats};
+
+use common::outline;
 
 const KEY: &str = "hh_otel_tests_0123456789abcdef";
 
@@ -75,25 +80,6 @@ fn only_tree(server: &Emulator) -> SessionTree {
     assert_eq!(sessions.len(), 1, "sessions: {sessions:#?}");
     let id = sessions[0].session_id.clone().unwrap();
     server.tree(&id).unwrap()
-}
-
-/// The names of a tree's nodes, depth first, indented by depth, with their types.
-fn outline(tree: &SessionTree) -> Vec<String> {
-    fn walk(node: &SessionTree, depth: usize, out: &mut Vec<String>) {
-        let event = &node.event;
-        out.push(format!(
-            "{}{} [{}]",
-            "  ".repeat(depth),
-            event.event_name.as_deref().unwrap_or("?"),
-            event.event_type.as_deref().unwrap_or("?")
-        ));
-        for child in &node.children {
-            walk(child, depth + 1, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(tree, 0, &mut out);
-    out
 }
 
 /// A finished span as an SDK would hand it over: trace `trace`, id `span`, parent `parent`

@@ -11,6 +11,7 @@ use serde_json::json;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::*;
+use crate::common::closed_url;
 
 /// A trace of a root and two model calls, through `provider`'s tracer.
 fn one_turn(provider: &SdkTracerProvider) {
@@ -95,7 +96,7 @@ fn force_flush_of_the_exporter_waits_for_delivery() {
 fn shutdown_with_the_server_down_keeps_its_deadline_and_counts_what_was_lost() {
     let exporter = HoneyHiveExporter::builder()
         .with_api_key(KEY)
-        .with_api_url(crate_closed_url())
+        .with_api_url(closed_url())
         .with_shutdown_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
@@ -111,14 +112,6 @@ fn shutdown_with_the_server_down_keeps_its_deadline_and_counts_what_was_lost() {
     assert_eq!(stats.produced(), 3);
     assert_eq!(stats.dropped.shutdown, 3, "{stats:#?}");
     assert_eq!(stats.pending(), 0);
-}
-
-/// A loopback URL nothing listens on.
-fn crate_closed_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    url
 }
 
 #[test]
@@ -225,7 +218,7 @@ async fn a_multi_thread_runtime_with_a_simple_processor_delivers_and_shuts_down(
 fn a_full_queue_drops_and_counts_instead_of_blocking_export() {
     let exporter = HoneyHiveExporter::builder()
         .with_api_key(KEY)
-        .with_api_url(crate_closed_url())
+        .with_api_url(closed_url())
         .with_queue_capacity(10)
         .build()
         .unwrap();
