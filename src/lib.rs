@@ -7,7 +7,7 @@
 //! properties and error. The application thread only records; a background exporter thread
 //! sends in batches, retries, and reports what it could not deliver.
 //!
-//! Services that trace with OpenTelemetry use [`otel::HoneyHiveExporter`] (feature
+//! Services that trace with OpenTelemetry use `otel::HoneyHiveExporter` (feature
 //! `opentelemetry`) instead, a `SpanExporter` that feeds the same pipeline through the same
 //! mapping: each trace becomes a session.
 //!
@@ -211,7 +211,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `emulator` | [`emulator::Emulator`], the local HoneyHive-compatible server |
-//! | `opentelemetry` | [`otel::HoneyHiveExporter`], an OpenTelemetry `SpanExporter` through the same pipeline and mapping |
+//! | `opentelemetry` | `otel::HoneyHiveExporter`, an OpenTelemetry `SpanExporter` through the same pipeline and mapping |
 //! | `schemars` | [`schema`]: JSON Schemas of the request bodies, generated from the [`wire`] types |
 //! | `cli` | the `honeyhive` command line (`sessions create`, `create-event-batch`, `get`, `serve`); enables `emulator` and `schemars`, which adds `JsonSchema` to the request types and the `schema` module |
 #![cfg_attr(docsrs, feature(doc_cfg))]

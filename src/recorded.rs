@@ -28,6 +28,8 @@ pub(crate) enum FieldValue {
     U64(u64),
     F64(f64),
     Str(String),
+    /// An OpenTelemetry array attribute.
+    #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
     List(Vec<FieldValue>),
 }
 

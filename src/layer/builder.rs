@@ -114,6 +114,7 @@ struct Options {
 }
 
 impl<T> Builder<T> {
+    #[cfg(feature = "opentelemetry")]
     pub(crate) fn set_root_wait(&mut self, wait: Duration) {
         self.o.root_wait = Some(wait);
     }

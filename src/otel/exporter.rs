@@ -2,6 +2,7 @@
 //! converts each span and hands it to the same pipeline the layer uses, without blocking and
 //! without needing an async runtime.
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -58,6 +59,8 @@ pub struct HoneyHiveExporter {
     converter: Converter,
     /// `with_shutdown_timeout`: what `force_flush` and `shutdown` wait at most.
     flush_timeout: Duration,
+    /// Spans recently handed over, to hand none over twice.
+    recent: Mutex<Recent>,
     /// The dispatcher the exporter's own messages go to was passed on.
     registered: AtomicBool,
     shut_down: AtomicBool,
@@ -116,11 +119,22 @@ impl SpanExporter for HoneyHiveExporter {
         } else {
             if let Some(producer) = &self.producer {
                 self.register_dispatch(producer);
-                let mut truncated = 0;
+                let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+                let (mut truncated, mut repeated) = (0, 0);
                 for span in batch {
-                    producer.send(self.converter.convert(span, &mut truncated));
+                    let context = &span.span_context;
+                    let id = (context.trace_id().to_bytes(), context.span_id().to_bytes());
+                    if recent.first_time(id) {
+                        producer.send(self.converter.convert(span, &mut truncated));
+                    } else {
+                        repeated += 1;
+                    }
                 }
+                drop(recent);
                 producer.count_truncated(truncated);
+                if repeated > 0 {
+                    producer.count_repeated(repeated);
+                }
             }
             Ok(())
         };
@@ -161,6 +175,33 @@ impl SpanExporter for HoneyHiveExporter {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.converter.set_resource(resource);
+    }
+}
+
+/// How many span ids the exporter remembers to recognise a span exported twice.
+const RECENT_SPANS: usize = 65_536;
+
+/// The trace and span ids of the spans handed over most recently, at most [`RECENT_SPANS`]: a
+/// batch exported again (a retry upstream) is not sent twice.
+#[derive(Debug, Default)]
+struct Recent {
+    seen: HashSet<([u8; 16], [u8; 8])>,
+    order: VecDeque<([u8; 16], [u8; 8])>,
+}
+
+impl Recent {
+    /// Whether `id` was not among the recent spans; it is from now on.
+    fn first_time(&mut self, id: ([u8; 16], [u8; 8])) -> bool {
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > RECENT_SPANS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.seen.remove(&oldest);
+        }
+        true
     }
 }
 
@@ -220,6 +261,7 @@ impl Builder<HoneyHiveExporter> {
                 settings.max_events_per_span,
             ),
             flush_timeout,
+            recent: Mutex::default(),
             registered: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
         })

@@ -197,6 +197,12 @@ impl Producer {
         add(&self.shared.counters.fields_truncated, u64::from(n));
     }
 
+    /// Counts spans not queued because they had been queued already.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn count_repeated(&self, n: u64) {
+        add(&self.shared.counters.spans_repeated, n);
+    }
+
     pub(crate) fn register(&self, dispatch: &Dispatch) {
         let _ = self.control.send(Control::Register(dispatch.downgrade()));
     }

@@ -42,6 +42,9 @@ pub struct Stats {
     /// deeper than the depth limit, child-id lists longer than their limit, events trimmed to the
     /// event limit.
     pub fields_truncated: u64,
+    /// OpenTelemetry spans exported again (the same trace and span id) after they had been
+    /// handed over: not queued a second time, so that they are not sent twice.
+    pub spans_repeated: u64,
 }
 
 /// Spans lost before delivery, by reason.
@@ -207,6 +210,7 @@ pub(crate) struct Counters {
     pub(crate) events_failed: AtomicU64,
     pub(crate) sessions_failed: AtomicU64,
     pub(crate) fields_truncated: AtomicU64,
+    pub(crate) spans_repeated: AtomicU64,
 }
 
 /// Adds `n` to a counter.
@@ -234,6 +238,7 @@ impl Counters {
             events_failed: get(&self.events_failed),
             sessions_failed: get(&self.sessions_failed),
             fields_truncated: get(&self.fields_truncated),
+            spans_repeated: get(&self.spans_repeated),
         }
     }
 }

@@ -33,13 +33,21 @@ fn children_exported_before_their_root_make_one_session_created_whole() {
     let root = Made::new(TRACE, 1, 0, "request")
         .with(KeyValue::new("inputs.question", "Where is my order?"))
         .with(KeyValue::new("outputs.answer", "It shipped."));
-    // Three exports, leaf first, as a batch processor cut at the wrong moments would make them.
+    // Three exports, leaf first, as a batch processor cut at the wrong moments would make them;
+    // the second is then exported again, as a retry upstream would.
+    let plan = plan.data();
     export(
         &exporter,
-        vec![vec![llm.data()], vec![plan.data()], vec![root.data()]],
+        vec![
+            vec![llm.data()],
+            vec![plan.clone()],
+            vec![plan, root.data()],
+        ],
     );
     let stats = flushed(&handle);
     assert_all_delivered(&stats);
+    assert_eq!((stats.spans_queued, stats.spans_repeated), (3, 1));
+    assert_eq!(server.repeated_events(), 0, "nothing was sent twice");
 
     let tree = only_tree(&server);
     assert_eq!(
