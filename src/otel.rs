@@ -53,6 +53,10 @@
 //! | a local root whose parent is remote (another service) | an event under that remote parent, in the trace's session |
 //! | any span with a grouping key (below) | its trace goes to the session the key names |
 //!
+//! A span exported again — the same trace and span id, as when a batch is retried upstream — is
+//! not sent twice: the exporter remembers the last 65 536 spans it handed over and counts a
+//! repeat in [`Stats::spans_repeated`](crate::Stats::spans_repeated).
+//!
 //! The events of a trace wait for its root, up to
 //! [`with_root_wait`](crate::layer::Builder::with_root_wait) (10 s by default), so that the
 //! session is created whole. When the root has not come by then — it is in another service, or

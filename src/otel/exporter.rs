@@ -267,3 +267,93 @@ impl Builder<HoneyHiveExporter> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    use super::*;
+    use crate::config::test_env as env;
+
+    fn root(trace: u128) -> SpanData {
+        let now = std::time::SystemTime::now();
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(trace),
+                SpanId::from(1),
+                TraceFlags::SAMPLED,
+                false,
+                Default::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Borrowed("root"),
+            start_time: now,
+            end_time: now,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("t").build(),
+        }
+    }
+
+    /// Polls an `export` future, which is ready at once.
+    fn run(future: impl std::future::Future<Output = OTelSdkResult>) -> OTelSdkResult {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(result) => result,
+            std::task::Poll::Pending => panic!("export is never pending"),
+        }
+    }
+
+    #[test]
+    fn the_exporter_reads_the_same_environment_as_the_layer() {
+        let refused = HoneyHiveExporter::builder()
+            .build_with_env(&env(&[("HH_API_KEY", "k"), ("HH_BATCH_SIZE", "0")]))
+            .unwrap_err();
+        assert!(refused.to_string().contains("HH_BATCH_SIZE"), "{refused}");
+        let missing_key = HoneyHiveExporter::builder()
+            .build_with_env(&env(&[]))
+            .unwrap_err();
+        assert!(
+            missing_key.to_string().contains("HH_API_KEY"),
+            "{missing_key}"
+        );
+    }
+
+    #[test]
+    fn a_disabled_exporter_accepts_spans_sends_nothing_and_shuts_down() {
+        let exporter = HoneyHiveExporter::builder()
+            .build_with_env(&env(&[("HH_DISABLE_TRACING", "true")]))
+            .unwrap();
+        assert!(exporter.producer.is_none());
+        assert!(run(exporter.export(vec![root(1)])).is_ok());
+        assert_eq!(exporter.stats(), Stats::default());
+        assert!(exporter.shutdown().is_ok());
+        assert!(matches!(
+            run(exporter.export(vec![root(2)])),
+            Err(OTelSdkError::AlreadyShutdown)
+        ));
+    }
+
+    #[test]
+    fn a_repeated_span_is_recognised_within_the_window_and_forgotten_past_it() {
+        let mut recent = Recent::default();
+        let id = |n: u64| ([0; 16], n.to_be_bytes());
+        assert!(recent.first_time(id(0)));
+        assert!(!recent.first_time(id(0)));
+        for n in 1..=RECENT_SPANS as u64 {
+            assert!(recent.first_time(id(n)));
+        }
+        assert_eq!(recent.seen.len(), RECENT_SPANS);
+        assert!(recent.first_time(id(0)), "the oldest was forgotten");
+    }
+}

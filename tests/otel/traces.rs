@@ -167,8 +167,10 @@ fn spans_whose_root_never_comes_are_sent_after_the_wait_and_counted() {
     assert_eq!(stats.events_sent, 40);
 }
 
-#[test]
-fn two_services_emitting_one_trace_children_first_make_one_session_tree() {
+/// A frontend's root span calls a backend, whose spans (a local root under the remote call, and
+/// a model call) end first. With `backend_first`, the backend also sends before the frontend's
+/// root has ended, so the session exists before its root reaches any exporter.
+fn two_services(backend_first: bool) -> (Emulator, SessionTree) {
     let server = server();
     let frontend_exporter = exporter(&server, |b| b);
     let backend_exporter = exporter(&server, |b| b);
@@ -211,6 +213,9 @@ fn two_services_emitting_one_trace_children_first_make_one_session_tree() {
     handler_cx.span().end();
     // The backend's spans reach its exporter first; they wait for a root it will never see.
     backend.force_flush().unwrap();
+    if backend_first {
+        flushed(&backend_handle);
+    }
 
     let mut call = call;
     call.end();
@@ -224,17 +229,31 @@ fn two_services_emitting_one_trace_children_first_make_one_session_tree() {
     assert_all_delivered(&backend_handle.stats());
 
     let tree = only_tree(&server);
+    let order: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    println!(
+        "requests, in order: {order:#?}\nthe session tree that arrived:\n{}",
+        server.waterfalls()
+    );
+    (server, tree)
+}
+
+/// The structure both orders must give.
+#[track_caller]
+fn assert_two_service_tree(tree: &SessionTree, session_name: &str) {
     assert_eq!(
-        outline(&tree),
+        outline(tree),
         [
-            "GET /chat [session]",
+            format!("{session_name} [session]").as_str(),
             "  call backend [chain]",
             "    handle chat [chain]",
             "      chat gpt-4o [model]"
         ],
         "{tree:#?}"
     );
-    assert_eq!(tree.event.inputs, Some(json!({"path": "/chat"})));
     let service = |node: &SessionTree| node.event.metadata.clone().unwrap()["service.name"].clone();
     let call = &tree.children[0];
     let handler = &call.children[0];
@@ -244,9 +263,30 @@ fn two_services_emitting_one_trace_children_first_make_one_session_tree() {
         handler.event.metadata.clone().unwrap()["otel.span_kind"],
         json!("server")
     );
-    println!(
-        "the session tree that arrived:\n{}",
-        outline(&tree).join("\n")
+}
+
+#[test]
+fn two_services_emitting_one_trace_children_first_make_one_session_tree() {
+    let (_server, tree) = two_services(false);
+    // The backend's spans waited for the root; the frontend created the session whole.
+    assert_two_service_tree(&tree, "GET /chat");
+    assert_eq!(tree.event.inputs, Some(json!({"path": "/chat"})));
+    assert_eq!(tree.event.outputs, Some(json!({"status": 200})));
+}
+
+#[test]
+fn a_session_another_service_created_first_is_completed_by_the_root() {
+    let (_server, tree) = two_services(true);
+    // The backend created the session with what it knew (its service's name); the root then
+    // completed it: outputs, end, and its inputs in metadata (the API cannot update inputs).
+    assert_two_service_tree(&tree, "backend");
+    assert_eq!(tree.event.outputs, Some(json!({"status": 200})));
+    let metadata = tree.event.metadata.clone().unwrap();
+    assert_eq!(metadata["inputs"], json!({"path": "/chat"}), "{metadata}");
+    assert!(
+        tree.event.duration.is_some_and(|d| d > 0.0),
+        "{:?}",
+        tree.event
     );
 }
 
