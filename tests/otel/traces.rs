@@ -131,6 +131,15 @@ fn a_root_that_comes_after_the_wait_completes_the_session_and_links_the_early_ch
         ]
     );
     let session = &tree.event;
+    let request = &tree.children[0];
+    let plan = &request.children[0];
+    assert_eq!(
+        request.event.event_id.as_deref().unwrap(),
+        ids::event_id_for_span(TRACE.to_be_bytes(), 1u64.to_be_bytes()).to_string()
+    );
+    assert_eq!(request.event.parent_id, session.session_id);
+    assert_eq!(plan.event.parent_id, request.event.event_id);
+    assert_eq!(plan.children[0].event.parent_id, plan.event.event_id);
     assert_eq!(session.outputs, Some(json!({"answer": "yes"})));
     let metadata = session.metadata.clone().unwrap();
     let puts: Vec<_> = server
@@ -257,6 +266,12 @@ fn assert_two_service_tree(tree: &SessionTree, session_name: &str) {
     let service = |node: &SessionTree| node.event.metadata.clone().unwrap()["service.name"].clone();
     let call = &tree.children[0];
     let handler = &call.children[0];
+    let llm = &handler.children[0];
+    // The links themselves (the server shows an event whose parent it does not know at the
+    // top, so the outline alone would not tell).
+    assert_eq!(call.event.parent_id, tree.event.session_id);
+    assert_eq!(handler.event.parent_id, call.event.event_id);
+    assert_eq!(llm.event.parent_id, handler.event.event_id);
     assert_eq!(service(call), json!("frontend"));
     assert_eq!(service(handler), json!("backend"));
     assert_eq!(
