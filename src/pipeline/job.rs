@@ -39,6 +39,10 @@ impl Ledger {
     }
 }
 
+/// The number of an event that settles no span of its own: a late root sent also as an event,
+/// whose span the session's update settles. Spans are numbered from 1.
+pub(crate) const NO_SPAN: u64 = 0;
+
 /// One session's work, taken from its state by the worker.
 #[derive(Debug, Default)]
 pub(crate) struct Job {

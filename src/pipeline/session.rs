@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use uuid::Uuid;
 
-use super::job::Job;
+use super::job::{Job, NO_SPAN};
 use crate::limits;
 use crate::mapping::{Mapper, merge_updates};
 use crate::recorded::{Children, FinishedSpan, Role, SessionSeed};
@@ -272,7 +272,9 @@ impl Session {
                     event.event_id = Some(alias);
                     let (size, cut) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
                     *truncated = truncated.saturating_add(cut);
-                    job.seqs.push(seq);
+                    // Its span is settled by the update, which completes the session: a flush
+                    // waits for that, not only for this event.
+                    job.seqs.push(NO_SPAN);
                     job.events.push(event);
                     job.sizes.push(size);
                 }

@@ -140,7 +140,12 @@ fn a_root_that_comes_after_the_wait_completes_the_session_and_links_the_early_ch
     assert_eq!(request.event.parent_id, session.session_id);
     assert_eq!(plan.event.parent_id, request.event.event_id);
     assert_eq!(plan.children[0].event.parent_id, plan.event.event_id);
-    assert_eq!(session.outputs, Some(json!({"answer": "yes"})));
+    let sent: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.body))
+        .collect();
+    assert_eq!(session.outputs, Some(json!({"answer": "yes"})), "{sent:#?}");
     let metadata = session.metadata.clone().unwrap();
     let puts: Vec<_> = server
         .requests()
