@@ -56,9 +56,14 @@ pub(super) struct Session {
     owner_seeded: bool,
 }
 
-/// What a session hands over to another: its unsent spans with their numbers, and the children
-/// it knows by parent.
-pub(super) type Unsent = (Vec<(u64, Box<FinishedSpan>)>, HashMap<Uuid, Children>);
+/// What a session hands over to another (its trace moved to a session named by a key): its
+/// unsent events, its root if it came, and the children it knows by parent.
+#[derive(Debug)]
+pub(super) struct Unsent {
+    pending: Vec<Pending>,
+    root: Option<(u64, Box<FinishedSpan>)>,
+    children: HashMap<Uuid, Children>,
+}
 
 /// Events of a trace session that wait for its root, at most, before they are sent anyway.
 const WAITING_EVENTS_MAX: usize = 1000;
@@ -95,31 +100,65 @@ impl Session {
         !self.busy && !self.has_work()
     }
 
-    /// Everything it holds and has not sent, for another session: the spans, with their numbers,
-    /// and the children known by parent. A root among them is no longer this session's: it
-    /// becomes an event again, named by its own id.
+    /// Everything it holds and has not sent, for another session. Its root's children, which
+    /// it linked to itself, are linked to the root's own id again.
     pub(super) fn take_unsent(&mut self) -> Unsent {
         let id = self.seed.id;
-        let alias = self.root_alias;
-        let mut spans: Vec<(u64, Box<FinishedSpan>)> = std::mem::take(&mut self.pending)
-            .into_iter()
-            .map(|mut p| {
-                if let (Role::Event { parent }, Some(alias)) = (&mut p.span.role, alias)
-                    && *parent == id
-                {
-                    *parent = alias;
-                }
-                (p.seq, p.span)
-            })
-            .collect();
-        spans.extend(self.root.take());
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut children = std::mem::take(&mut self.children);
+        if let Some(alias) = self.root_alias {
+            for p in pending.iter_mut().filter(|p| p.parent == id) {
+                p.parent = alias;
+            }
+            if let Some(of_root) = children.remove(&id) {
+                children.insert(alias, of_root);
+            }
+        }
         self.oldest = None;
         self.joined_updates = None;
-        (spans, std::mem::take(&mut self.children))
+        Unsent {
+            pending,
+            root: self.root.take(),
+            children,
+        }
+    }
+
+    /// Takes in what another session had not sent, as events of this one (whose seed is
+    /// `seed`): a root among them becomes an event under this session. Returns that root's
+    /// number: it is an event now.
+    pub(super) fn adopt(
+        &mut self,
+        unsent: Unsent,
+        seed: &Arc<SessionSeed>,
+        now: Instant,
+    ) -> Option<u64> {
+        self.touched = now;
+        self.adopt_children(unsent.children);
+        for mut pending in unsent.pending {
+            pending.span.session = Arc::clone(seed);
+            self.oldest.get_or_insert(now);
+            self.pending.push(pending);
+        }
+        let (seq, mut root) = unsent.root?;
+        root.session = Arc::clone(seed);
+        root.role = Role::Event { parent: seed.id };
+        self.children
+            .entry(seed.id)
+            .or_default()
+            .push(root.event_id);
+        let children = self.children.remove(&root.event_id).unwrap_or_default();
+        self.oldest.get_or_insert(now);
+        self.pending.push(Pending {
+            seq,
+            span: root,
+            parent: seed.id,
+            children,
+        });
+        Some(seq)
     }
 
     /// Takes in children known by parent from another session.
-    pub(super) fn adopt_children(&mut self, children: HashMap<Uuid, Children>) {
+    fn adopt_children(&mut self, children: HashMap<Uuid, Children>) {
         for (parent, list) in children {
             let mine = self.children.entry(parent).or_default();
             list.ids.into_iter().for_each(|c| mine.push(c));

@@ -291,17 +291,19 @@ impl Worker {
         let Some(old) = self.sessions.get_mut(&trace).filter(|s| !s.busy) else {
             return;
         };
-        let (spans, children) = old.take_unsent();
+        let unsent = old.take_unsent();
         if old.is_idle() && !old.created {
             self.sessions.remove(&trace);
         }
-        self.sessions
+        let session = self
+            .sessions
             .entry(seed.id)
-            .or_insert_with(|| Session::new(Arc::clone(seed), now))
-            .adopt_children(children);
-        for (seq, mut span) in spans {
-            move_span(&mut span, seed);
-            self.add_span(seq, span, now);
+            .or_insert_with(|| Session::new(Arc::clone(seed), now));
+        if let Some(root) = session.adopt(unsent, seed, now) {
+            self.unsettled.insert(root, Kind::Event);
+        }
+        if session.is_due(self.config.batch_size) || self.forcing() {
+            self.make_ready(seed.id);
         }
     }
 

@@ -476,3 +476,44 @@ fn status_exceptions_events_and_links_are_kept() {
     );
     assert_eq!(metadata["otel.scope.name"], json!("tests"));
 }
+
+#[test]
+fn a_key_on_a_leaf_moves_a_root_already_taken_in_with_its_children() {
+    let server = server();
+    let exporter = exporter(&server, |b| b);
+    let handle = exporter.handle();
+    let leaf = Made::new(TRACE, 3, 2, "search").with(KeyValue::new("session.id", "thread-8"));
+    // One export: the root is taken in (and its trace's session made) before the key is seen.
+    export(
+        &exporter,
+        vec![vec![
+            Made::new(TRACE, 2, 1, "plan").data(),
+            Made::new(TRACE, 1, 0, "turn").data(),
+            leaf.data(),
+        ]],
+    );
+    let stats = flushed(&handle);
+    assert_all_delivered(&stats);
+    assert_eq!(
+        (stats.sessions_completed, stats.events_sent),
+        (0, 3),
+        "{stats:#?}"
+    );
+    let tree = only_tree(&server);
+    assert_eq!(
+        tree.event.session_id.as_deref().unwrap(),
+        ids::session_id_for_key("thread-8").to_string()
+    );
+    assert_eq!(
+        outline(&tree)[1..],
+        ["  turn [chain]", "    plan [chain]", "      search [chain]"]
+    );
+    let turn = &tree.children[0].event;
+    let plan = &tree.children[0].children[0].event;
+    assert_eq!(turn.parent_id, tree.event.session_id);
+    assert_eq!(plan.parent_id, turn.event_id);
+    assert_eq!(
+        turn.children_ids.clone().unwrap_or_default(),
+        [plan.event_id.clone().unwrap()]
+    );
+}
