@@ -46,8 +46,10 @@ use stats::{Counters, add};
 pub use stats::{Dropped, FlushError, Outcomes, Report, Stats};
 pub(crate) use worker::Config as WorkerConfig;
 
-/// Extra wait, past a flush deadline, for the exporter's answer.
-const GRACE: Duration = Duration::from_millis(250);
+/// Extra wait, past a flush or shutdown deadline, for the exporter's answer: at the deadline it
+/// stops sending, then counts what it drops, which for a full queue on a loaded machine took
+/// more than the 250 ms this once was (the report was then an estimate, short of the counters).
+const GRACE: Duration = Duration::from_secs(1);
 
 thread_local! {
     static INTERNAL: Cell<bool> = const { Cell::new(false) };
@@ -319,8 +321,9 @@ impl Guard {
         self.handle.clone()
     }
 
-    /// Sends everything queued, waits at most `timeout`, and stops the exporter. What is still
-    /// undelivered at the deadline is dropped and counted ([`Dropped::shutdown`], and
+    /// Sends everything queued, waits at most `timeout` (and up to a second more while the
+    /// exporter counts what it drops), and stops the exporter. What is still undelivered at the
+    /// deadline is dropped and counted ([`Dropped::shutdown`], and
     /// [`Report::undelivered`]); spans that close afterwards are dropped too
     /// ([`Dropped::after_shutdown`]). Blocks the calling thread, and is safe inside an async
     /// runtime: the exporter has its own.

@@ -115,8 +115,10 @@ fn a_429_with_retry_after_pauses_every_request_to_the_host() {
 
 #[test]
 fn a_503_with_retry_after_as_an_http_date_pauses_every_request_to_the_host() {
-    let later = std::time::SystemTime::now() + Duration::from_secs(3);
-    // HTTP dates have whole seconds: the wait is between 2 and 3 s.
+    // HTTP dates have whole seconds, and the date is fixed before the request goes out: 4 s from
+    // now is between 3 and 4 s, so at least the 2 s checked below after the answer, however long
+    // a loaded machine takes to send the request (3 s from now once came 1.96 s after it).
+    let later = std::time::SystemTime::now() + Duration::from_secs(4);
     throttled_host(Fault::status(503).with_retry_after(httpdate::fmt_http_date(later)));
 }
 
