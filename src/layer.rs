@@ -192,11 +192,7 @@ impl HoneyHiveLayer {
     }
 
     fn session_name(&self, recorded: &Recorded, span_name: &str) -> String {
-        recorded
-            .session_name
-            .clone()
-            .or_else(|| self.settings.session_name.clone())
-            .unwrap_or_else(|| span_name.to_owned())
+        crate::mapping::session_name(recorded, self.settings.session_name.as_deref(), span_name)
     }
 }
 

@@ -73,9 +73,11 @@
 //! what its `gen_ai.*` fields imply (`gen_ai.operation.name` `chat`, `text_completion`,
 //! `generate_content`, `embeddings` → `model`; `execute_tool` → `tool`; `invoke_agent` →
 //! `chain`; else `gen_ai.request.model` → `model`, `gen_ai.tool.name` → `tool`), else `chain`.
-//! Its **name** is `honeyhive.event_name`, else `otel.name`, else the span's name.
+//! Its **name** is `honeyhive.event_name`, else `otel.name`, else the conventional name of a
+//! GenAI span named only by its operation (below), else the span's name.
 //!
-//! A session's **name** is `honeyhive.session_name`, else `HH_SESSION_NAME` or
+//! A session's **name** is `honeyhive.session_name`, else the agent's name for an agent's run
+//! (`invoke_agent`), else `HH_SESSION_NAME` or
 //! [`with_session_name`](layer::Builder::with_session_name), else the root span's name. Its
 //! fields come from the root span; a session has no `error` of its own, so the root's error is
 //! kept as `metadata.error`.
@@ -96,14 +98,23 @@
 //! |---|---|
 //! | `gen_ai.request.model` | `config.model` |
 //! | `gen_ai.provider.name`, `gen_ai.system` | `config.provider` |
-//! | `gen_ai.request.temperature`, `top_p`, `top_k`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop_sequences`, `seed` | `config.<name>` |
+//! | any other `gen_ai.request.<name>` (`temperature`, `top_p`, `max_tokens`, `stream`, …) | `config.<name>` |
+//! | `gen_ai.tool.definitions` (JSON text) | `config.tools` |
 //! | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | `metadata.prompt_tokens`, `metadata.completion_tokens`, and their sum as `metadata.total_tokens` |
+//! | `gen_ai.usage.cache_read.input_tokens`, `gen_ai.usage.cache_creation.input_tokens`, `gen_ai.usage.reasoning.output_tokens` (and their older spellings) | `metadata.cache_read_input_tokens`, `metadata.cache_write_input_tokens`, `metadata.reasoning_tokens` |
 //! | `gen_ai.response.model`, `gen_ai.response.id`, `gen_ai.response.finish_reasons` | `metadata.response_model`, `metadata.response_id`, `metadata.finish_reasons` |
+//! | `gen_ai.operation.name`, `gen_ai.agent.name`, `gen_ai.conversation.id` | `metadata.operation`, `metadata.agent_name`, `metadata.conversation_id` |
 //! | `gen_ai.tool.name`, `gen_ai.tool.description`, `gen_ai.tool.call.id` | `config.tool_name`, `config.tool_description`, `metadata.tool_call_id` |
-//! | `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result` (JSON text is parsed) | `inputs.arguments`, `outputs.result` |
-//! | `gen_ai.input.messages` (JSON text) | `inputs.chat_history` |
-//! | `gen_ai.output.messages` (JSON text) | `outputs.messages`, and for a single message `outputs.role` and `outputs.content` |
+//! | `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result` (JSON text is parsed) | `inputs.arguments`, `outputs.result`; `gen_ai.tool.call.outcome = error` or a `gen_ai.tool.error.type` sets `error` |
+//! | `gen_ai.input.messages` (JSON text), `gen_ai.prompt` | `inputs.chat_history`, OpenAI-shaped (`role`, `content`, `tool_calls`, `role: tool` messages); plain text is one `user` message |
+//! | `gen_ai.system_instructions` | the leading `system` message of `inputs.chat_history`, unless it is there already |
+//! | `gen_ai.output.messages` (JSON text), `gen_ai.completion` | `outputs.messages`, and for a single message `outputs.role`, `outputs.content`, `outputs.tool_calls`, `outputs.finish_reason`; plain text is `outputs.content` |
 //! | other `gen_ai.*` | `metadata` under the full name |
+//!
+//! A GenAI span whose name is only its operation (`chat`, `execute_tool`, `invoke_agent`, as LLM
+//! crates name them) is named as the conventions say: `chat gpt-4o-mini`, `execute_tool lookup`,
+//! `invoke_agent support`; a root `invoke_agent` span is a session named after the agent. With an
+//! error status and no message, the `error.type` attribute is the error.
 //!
 //! **Structured values** — chat message lists, tool arguments, documents — attach without
 //! string escaping through [`HoneyHiveSpanExt`]: `span.set_inputs(json!({...}))`,

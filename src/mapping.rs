@@ -184,6 +184,7 @@ impl Mapper {
             buckets.merge(*bucket, self.json(value.clone(), truncated));
         }
         gen_ai::complete_usage(buckets.get_mut(Bucket::Metadata));
+        gen_ai::finish(buckets.get_mut(Bucket::Inputs));
         buckets
     }
 
@@ -215,14 +216,28 @@ impl Mapper {
         (inferred.unwrap_or(EventType::Chain), invalid)
     }
 
-    /// `honeyhive.event_name`, else `otel.name`, else the span name.
+    /// `honeyhive.event_name`, else `otel.name`, else the name the GenAI conventions give a span
+    /// named only by its operation (`chat gpt-4o-mini`), else the span name.
     fn event_name(span: &FinishedSpan) -> String {
+        Mapper::given_name(span).unwrap_or_else(|| span.name.to_string())
+    }
+
+    /// The event name a span gives beyond its own name.
+    fn given_name(span: &FinishedSpan) -> Option<String> {
         let recorded = &span.recorded;
         recorded
             .event_name
             .clone()
             .or_else(|| recorded.otel_name.clone())
-            .unwrap_or_else(|| span.name.to_string())
+            .or_else(|| gen_ai::span_name(&recorded.fields, &span.name))
+    }
+
+    /// The error a span reports: its own (the `error` field, an `ERROR` event, an error status),
+    /// else that of a failed tool call.
+    fn error(recorded: &Recorded) -> Option<String> {
+        recorded
+            .error()
+            .or_else(|| gen_ai::tool_error(&recorded.fields))
     }
 
     /// An event of the session: `parent` is the parent span's event, or the session id.
@@ -250,10 +265,8 @@ impl Mapper {
         event.start_time = Some(start);
         event.end_time = Some(end);
         event.duration = Some(duration);
-        event.error = span
-            .recorded
-            .error()
-            .map(|e| bounded(&e, self.max_field_bytes, truncated));
+        event.error =
+            Mapper::error(&span.recorded).map(|e| bounded(&e, self.max_field_bytes, truncated));
         event.inputs = buckets.take(Bucket::Inputs).unwrap_or_default();
         event.outputs = buckets.take(Bucket::Outputs);
         event.config = buckets.take(Bucket::Config);
@@ -309,7 +322,7 @@ impl Mapper {
     ) -> SessionEnd {
         let mut buckets = self.buckets(&root.recorded, &root.session_json, truncated);
         let children = children_ids(children, &mut buckets, truncated);
-        if let Some(error) = root.recorded.error() {
+        if let Some(error) = Mapper::error(&root.recorded) {
             let error = bounded(&error, self.max_field_bytes, truncated);
             buckets.put(Bucket::Metadata, "error", error.into());
         }
@@ -319,11 +332,7 @@ impl Mapper {
             .session_name
             .clone()
             .unwrap_or_else(|| root.session.name.clone());
-        let event_name = root
-            .recorded
-            .event_name
-            .clone()
-            .or_else(|| root.recorded.otel_name.clone());
+        let event_name = Mapper::given_name(root);
         let inputs = buckets.take(Bucket::Inputs);
         let metadata = self.session_metadata(&mut buckets);
         let update = UpdateEvent {
@@ -378,6 +387,21 @@ impl Mapper {
             ..UpdateEvent::default()
         }
     }
+}
+
+/// A session's name: `honeyhive.session_name`, else an agent's name when the root is an agent's
+/// run (`invoke_agent`), else the configured name (`HH_SESSION_NAME`), else the root span's.
+pub(crate) fn session_name(
+    recorded: &Recorded,
+    configured: Option<&str>,
+    span_name: &str,
+) -> String {
+    recorded
+        .session_name
+        .clone()
+        .or_else(|| gen_ai::session_name(&recorded.fields))
+        .or_else(|| configured.map(str::to_owned))
+        .unwrap_or_else(|| span_name.to_owned())
 }
 
 /// Inputs of a session that was created before they were recorded cannot be updated (the update

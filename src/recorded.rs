@@ -206,15 +206,22 @@ impl Recorded {
 
     /// The error the event reports: the `error` field or an `ERROR` event, else an
     /// `otel.status_message` with `otel.status_code = "ERROR"`.
+    /// With an error status and no message, the `error.type` attribute says what happened (as
+    /// the conventions have it), else the word `error`.
     pub(crate) fn error(&self) -> Option<String> {
         self.error.clone().or_else(|| {
-            self.otel_status_error
-                .then(|| {
-                    self.otel_status_message
-                        .clone()
-                        .unwrap_or_else(|| "error".to_owned())
-                })
-                .filter(|m| !m.is_empty())
+            self.otel_status_error.then(|| {
+                self.otel_status_message
+                    .clone()
+                    .filter(|m| !m.trim().is_empty())
+                    .or_else(|| {
+                        self.fields
+                            .get("error.type")
+                            .map(|t| t.to_string())
+                            .filter(|t| !t.trim().is_empty())
+                    })
+                    .unwrap_or_else(|| "error".to_owned())
+            })
         })
     }
 }
@@ -376,6 +383,12 @@ mod tests {
         assert_eq!(recorded.error(), None);
         recorded.otel_status_error = true;
         assert_eq!(recorded.error().as_deref(), Some("boom"));
+        recorded.otel_status_message = None;
+        assert_eq!(recorded.error().as_deref(), Some("error"));
+        recorded
+            .fields
+            .set("error.type", FieldValue::Str("RateLimitError".into()));
+        assert_eq!(recorded.error().as_deref(), Some("RateLimitError"));
         recorded.error = Some("first".into());
         assert_eq!(recorded.error().as_deref(), Some("first"));
     }

@@ -5,25 +5,33 @@
 //! |---|---|
 //! | `gen_ai.request.model` | `config.model` |
 //! | `gen_ai.provider.name`, `gen_ai.system` | `config.provider` |
-//! | `gen_ai.request.{temperature, top_p, top_k, max_tokens, frequency_penalty, presence_penalty, stop_sequences, seed}` | `config.<name>` |
+//! | any other `gen_ai.request.<name>` (`temperature`, `top_p`, `max_tokens`, `stream`, …) | `config.<name>` |
+//! | `gen_ai.tool.definitions` | `config.tools` |
 //! | `gen_ai.usage.input_tokens` (`prompt_tokens`) | `metadata.prompt_tokens` |
 //! | `gen_ai.usage.output_tokens` (`completion_tokens`) | `metadata.completion_tokens` |
 //! | `gen_ai.usage.total_tokens`, else the sum of the two | `metadata.total_tokens` |
+//! | `gen_ai.usage.cache_read.input_tokens` (`cache_read_input_tokens`) | `metadata.cache_read_input_tokens` |
+//! | `gen_ai.usage.cache_creation.input_tokens` (`cache_creation_input_tokens`, `cache_write_input_tokens`) | `metadata.cache_write_input_tokens` |
+//! | `gen_ai.usage.reasoning.output_tokens` (`reasoning_tokens`) | `metadata.reasoning_tokens` |
 //! | `gen_ai.response.model`, `.id`, `.finish_reasons` | `metadata.response_model`, `.response_id`, `.finish_reasons` |
-//! | `gen_ai.tool.name`, `gen_ai.tool.description` | `config.tool_name`, `config.tool_description` |
+//! | `gen_ai.operation.name`, `gen_ai.agent.name`, `.id`, `.description`, `gen_ai.conversation.id` | `metadata.operation`, `.agent_name`, `.agent_id`, `.agent_description`, `.conversation_id` |
+//! | `gen_ai.tool.name`, `gen_ai.tool.description`, `gen_ai.tool.type` | `config.tool_name`, `config.tool_description`, `config.tool_type` |
 //! | `gen_ai.tool.call.id` | `metadata.tool_call_id` |
 //! | `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result` | `inputs.arguments`, `outputs.result` |
-//! | `gen_ai.input.messages` (`gen_ai.prompt`) | `inputs.chat_history` |
-//! | `gen_ai.output.messages` (`gen_ai.completion`) | `outputs.messages`, and a single message's `outputs.role` and `outputs.content` |
-//! | `gen_ai.system_instructions` | `inputs.system_instructions` |
+//! | `gen_ai.input.messages`, `gen_ai.prompt` | `inputs.chat_history` (plain text: one `user` message) |
+//! | `gen_ai.system_instructions` | a leading `system` message of `inputs.chat_history` |
+//! | `gen_ai.output.messages`, `gen_ai.completion` | `outputs.messages`; one message also as `outputs.role`, `.content`, `.tool_calls`, `.finish_reason` (plain text: `outputs.content`) |
 //! | any other `gen_ai.*` | `metadata` under its full name |
 //!
-//! Values given as JSON text (message lists, arguments) are parsed; messages in the OpenTelemetry
-//! `parts` form also get a `content` with their text parts joined, which HoneyHive displays.
+//! Values given as JSON text (message lists, arguments) are parsed. Messages in the
+//! OpenTelemetry `parts` form become the shape HoneyHive displays — OpenAI's chat messages: text
+//! parts become `content`, `tool_call` parts the message's `tool_calls`
+//! (`{id, type: "function", function: {name, arguments}}`), and each `tool_call_response` part
+//! a `role: "tool"` message with `tool_call_id` and `content`.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use crate::recorded::Bucket;
+use crate::recorded::{Bucket, FieldValue, Fields};
 use crate::wire::EventType;
 
 /// Where `key` goes when it is a known GenAI attribute: bucket, key, and whether a text value
@@ -33,14 +41,8 @@ fn target(key: &str) -> Option<(Bucket, &'static str, bool)> {
     Some(match key {
         "gen_ai.request.model" => (Config, "model", false),
         "gen_ai.provider.name" | "gen_ai.system" => (Config, "provider", false),
-        "gen_ai.request.temperature" => (Config, "temperature", false),
-        "gen_ai.request.top_p" => (Config, "top_p", false),
-        "gen_ai.request.top_k" => (Config, "top_k", false),
-        "gen_ai.request.max_tokens" => (Config, "max_tokens", false),
-        "gen_ai.request.frequency_penalty" => (Config, "frequency_penalty", false),
-        "gen_ai.request.presence_penalty" => (Config, "presence_penalty", false),
         "gen_ai.request.stop_sequences" => (Config, "stop_sequences", true),
-        "gen_ai.request.seed" => (Config, "seed", false),
+        "gen_ai.tool.definitions" => (Config, "tools", true),
         "gen_ai.usage.input_tokens" | "gen_ai.usage.prompt_tokens" => {
             (Metadata, "prompt_tokens", false)
         }
@@ -48,45 +50,157 @@ fn target(key: &str) -> Option<(Bucket, &'static str, bool)> {
             (Metadata, "completion_tokens", false)
         }
         "gen_ai.usage.total_tokens" => (Metadata, "total_tokens", false),
+        "gen_ai.usage.cache_read.input_tokens"
+        | "gen_ai.usage.cache_read_input_tokens"
+        | "gen_ai.usage.cached_tokens" => (Metadata, "cache_read_input_tokens", false),
+        "gen_ai.usage.cache_creation.input_tokens"
+        | "gen_ai.usage.cache_creation_input_tokens"
+        | "gen_ai.usage.cache_write_input_tokens" => (Metadata, "cache_write_input_tokens", false),
+        "gen_ai.usage.reasoning.output_tokens"
+        | "gen_ai.usage.reasoning_tokens"
+        | "gen_ai.usage.reasoning_output_tokens" => (Metadata, "reasoning_tokens", false),
         "gen_ai.response.model" => (Metadata, "response_model", false),
         "gen_ai.response.id" => (Metadata, "response_id", false),
         "gen_ai.response.finish_reasons" => (Metadata, "finish_reasons", true),
+        "gen_ai.operation.name" => (Metadata, "operation", false),
+        "gen_ai.agent.name" => (Metadata, "agent_name", false),
+        "gen_ai.agent.id" => (Metadata, "agent_id", false),
+        "gen_ai.agent.description" => (Metadata, "agent_description", false),
+        "gen_ai.conversation.id" => (Metadata, "conversation_id", false),
         "gen_ai.tool.name" => (Config, "tool_name", false),
         "gen_ai.tool.description" => (Config, "tool_description", false),
+        "gen_ai.tool.type" => (Config, "tool_type", false),
         "gen_ai.tool.call.id" => (Metadata, "tool_call_id", false),
         "gen_ai.tool.call.arguments" => (Inputs, "arguments", true),
         "gen_ai.tool.call.result" => (Outputs, "result", true),
         "gen_ai.input.messages" | "gen_ai.prompt" => (Inputs, "chat_history", true),
         "gen_ai.output.messages" | "gen_ai.completion" => (Outputs, "messages", true),
-        "gen_ai.system_instructions" => (Inputs, "system_instructions", true),
+        "gen_ai.system_instructions" => (Inputs, SYSTEM_INSTRUCTIONS, true),
         _ => return None,
     })
 }
+
+/// Where `gen_ai.system_instructions` waits for [`finish`] to make it the history's first message.
+const SYSTEM_INSTRUCTIONS: &str = "system_instructions";
 
 /// Places a `gen_ai.*` value with `put(bucket, key, value)`. Unknown `gen_ai.*` names go to
 /// `metadata` under their full name.
 pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, &str, Value)) {
     let Some((bucket, name, parse)) = target(key) else {
-        put(Bucket::Metadata, key, value);
+        match key.strip_prefix("gen_ai.request.") {
+            Some(parameter) => put(Bucket::Config, parameter, parse_json_text(value)),
+            None => put(Bucket::Metadata, key, value),
+        }
         return;
     };
     let value = if parse { parse_json_text(value) } else { value };
     match (bucket, name) {
-        (Bucket::Inputs, "chat_history") => put(bucket, name, with_content(value)),
+        (Bucket::Inputs, "chat_history") => {
+            let messages = match value {
+                Value::String(text) => json!([{"role": "user", "content": text}]),
+                other => chat_messages(other),
+            };
+            put(bucket, name, messages);
+        }
         (Bucket::Outputs, "messages") => {
-            let value = with_content(value);
+            let messages = match value {
+                Value::String(text) => {
+                    put(bucket, "role", json!("assistant"));
+                    put(bucket, "content", Value::String(text));
+                    return;
+                }
+                other => chat_messages(other),
+            };
             if let Some(Value::Object(only)) =
-                value.as_array().filter(|m| m.len() == 1).map(|m| &m[0])
+                messages.as_array().filter(|m| m.len() == 1).map(|m| &m[0])
             {
-                for key in ["role", "content"] {
+                for key in ["role", "content", "tool_calls", "finish_reason"] {
                     if let Some(v) = only.get(key) {
                         put(bucket, key, v.clone());
                     }
                 }
             }
-            put(bucket, name, value);
+            put(bucket, name, messages);
         }
         _ => put(bucket, name, value),
+    }
+}
+
+/// What needs several attributes at once, once all are placed: the system instructions become
+/// the history's leading `system` message (unless it already starts with that message).
+pub(crate) fn finish(inputs: &mut Map<String, Value>) {
+    let Some(instructions) = inputs.remove(SYSTEM_INSTRUCTIONS) else {
+        return;
+    };
+    let content = match instructions {
+        Value::String(text) => Value::String(text),
+        Value::Array(parts) if parts.iter().all(|p| p.get("type").is_some()) => {
+            Value::String(text_of(&parts).join("\n"))
+        }
+        other => other,
+    };
+    let history = inputs
+        .entry("chat_history")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Value::Array(messages) = history else {
+        // A history that is not a list: the instructions stay beside it.
+        inputs.insert(SYSTEM_INSTRUCTIONS.into(), content);
+        return;
+    };
+    let already = messages.first().is_some_and(|first| {
+        first.get("role").and_then(Value::as_str) == Some("system")
+            && first.get("content") == Some(&content)
+    });
+    if !already {
+        messages.insert(0, json!({"role": "system", "content": content}));
+    }
+}
+
+/// The conventional name of a GenAI span, when the span's own name says no more than its
+/// operation (as `chat`, `execute_tool`, `invoke_agent` spans of LLM crates do): `{operation}
+/// {model}`, `execute_tool {tool}`, `invoke_agent {agent}`.
+pub(crate) fn span_name(fields: &Fields, name: &str) -> Option<String> {
+    let operation = text(fields, "gen_ai.operation.name")?;
+    if !name.trim().eq_ignore_ascii_case(operation.trim()) && !name.trim().is_empty() {
+        return None;
+    }
+    let subject = match operation.trim() {
+        "execute_tool" => text(fields, "gen_ai.tool.name"),
+        "invoke_agent" | "create_agent" => text(fields, "gen_ai.agent.name"),
+        _ => text(fields, "gen_ai.request.model"),
+    }?;
+    Some(format!("{} {subject}", operation.trim()))
+}
+
+/// The name of a session whose root is an agent's run: the agent's.
+pub(crate) fn session_name(fields: &Fields) -> Option<String> {
+    match text(fields, "gen_ai.operation.name")?.trim() {
+        "invoke_agent" | "create_agent" => text(fields, "gen_ai.agent.name").map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The error a failed tool call reports (`gen_ai.tool.call.outcome = error`, or a
+/// `gen_ai.tool.error.type`): its error type, else its result, else that it failed.
+pub(crate) fn tool_error(fields: &Fields) -> Option<String> {
+    let failed = text(fields, "gen_ai.tool.call.outcome")
+        .is_some_and(|o| o.trim().eq_ignore_ascii_case("error"));
+    let kind = text(fields, "gen_ai.tool.error.type").filter(|t| !t.trim().is_empty());
+    if !failed && kind.is_none() {
+        return None;
+    }
+    let name = text(fields, "gen_ai.tool.name").unwrap_or("the tool");
+    Some(match (kind, text(fields, "gen_ai.tool.call.result")) {
+        (Some(kind), _) => format!("{name} failed: {kind}"),
+        (None, Some(result)) if !result.trim().is_empty() => format!("{name} failed: {result}"),
+        _ => format!("{name} failed"),
+    })
+}
+
+fn text<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+    match fields.get(name)? {
+        FieldValue::Str(s) => Some(s.as_str()),
+        _ => None,
     }
 }
 
@@ -137,28 +251,99 @@ fn looks_structured(text: &str) -> bool {
     text.starts_with('[') || text.starts_with('{')
 }
 
-/// Messages in the OpenTelemetry form (`{"role", "parts": [{"type": "text", "content"}]}`) get
-/// a `content` with their text parts, as HoneyHive's chat view reads `role` and `content`.
-fn with_content(mut messages: Value) -> Value {
-    if let Value::Array(list) = &mut messages {
-        for message in list.iter_mut().filter_map(Value::as_object_mut) {
-            if message.contains_key("content") {
-                continue;
-            }
-            let Some(parts) = message.get("parts").and_then(Value::as_array) else {
-                continue;
-            };
-            let text: Vec<&str> = parts
-                .iter()
-                .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
-                .filter_map(|p| p.get("content").and_then(Value::as_str))
-                .collect();
-            if !text.is_empty() {
-                message.insert("content".into(), Value::from(text.join("\n")));
+/// A message list in the shape HoneyHive displays. Messages in the OpenTelemetry `parts` form
+/// get `content` from their text parts and `tool_calls` from their `tool_call` parts; each
+/// `tool_call_response` part becomes a message of its own, `role: "tool"`. A message whose parts
+/// were all read loses its `parts`; one with other parts (reasoning, media) keeps them.
+fn chat_messages(messages: Value) -> Value {
+    let Value::Array(list) = messages else {
+        return messages;
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for message in list {
+        let Value::Object(mut message) = message else {
+            out.push(message);
+            continue;
+        };
+        let Some(Value::Array(parts)) = message.remove("parts") else {
+            out.push(Value::Object(message));
+            continue;
+        };
+        let mut text = Vec::new();
+        let mut calls = Vec::new();
+        let mut responses = Vec::new();
+        let mut other = Vec::new();
+        for part in parts {
+            match part.get("type").and_then(Value::as_str) {
+                Some("text") if part.get("content").is_some_and(Value::is_string) => {
+                    text.push(part["content"].as_str().unwrap_or_default().to_owned());
+                }
+                Some("tool_call") => calls.push(tool_call(&part)),
+                Some("tool_call_response") => responses.push(tool_response(&part)),
+                _ => other.push(part),
             }
         }
+        if !text.is_empty() && !message.contains_key("content") {
+            message.insert("content".into(), Value::from(text.join("\n")));
+        }
+        if !calls.is_empty() {
+            message.insert("tool_calls".into(), Value::Array(calls));
+        }
+        if !other.is_empty() {
+            message.insert("parts".into(), Value::Array(other));
+        }
+        // A message that held only tool responses is replaced by them.
+        let only_responses = !responses.is_empty()
+            && message.get("content").is_none()
+            && message.get("tool_calls").is_none()
+            && message.get("parts").is_none();
+        if !only_responses {
+            out.push(Value::Object(message));
+        }
+        out.extend(responses);
     }
-    messages
+    Value::Array(out)
+}
+
+/// The text of `text` parts.
+fn text_of(parts: &[Value]) -> Vec<&str> {
+    parts
+        .iter()
+        .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|p| p.get("content").and_then(Value::as_str))
+        .collect()
+}
+
+/// A `tool_call` part as an OpenAI tool call; arguments that are not text become JSON text.
+fn tool_call(part: &Value) -> Value {
+    let arguments = match part.get("arguments") {
+        Some(Value::String(text)) => Value::String(text.clone()),
+        Some(other) => Value::String(other.to_string()),
+        None => Value::String("{}".into()),
+    };
+    let mut call = json!({
+        "type": "function",
+        "function": {"name": part.get("name").cloned().unwrap_or(Value::Null), "arguments": arguments},
+    });
+    if let Some(id) = part.get("id") {
+        call["id"] = id.clone();
+    }
+    call
+}
+
+/// A `tool_call_response` part as a `role: "tool"` message; a response that is not text is kept
+/// as JSON text, as OpenAI's tool messages carry it.
+fn tool_response(part: &Value) -> Value {
+    let content = match part.get("response").or_else(|| part.get("result")) {
+        Some(Value::String(text)) => Value::String(text.clone()),
+        Some(other) => Value::String(other.to_string()),
+        None => Value::String(String::new()),
+    };
+    let mut message = json!({"role": "tool", "content": content});
+    if let Some(id) = part.get("id") {
+        message["tool_call_id"] = id.clone();
+    }
+    message
 }
 
 #[cfg(test)]
@@ -200,11 +385,11 @@ mod tests {
     #[test]
     fn unknown_gen_ai_names_go_to_metadata_verbatim() {
         assert_eq!(
-            placed("gen_ai.agent.name", json!("triage")),
+            placed("gen_ai.data_source.id", json!("kb-1")),
             vec![(
                 Bucket::Metadata,
-                "gen_ai.agent.name".into(),
-                json!("triage")
+                "gen_ai.data_source.id".into(),
+                json!("kb-1")
             )]
         );
     }
@@ -277,5 +462,250 @@ mod tests {
         );
         assert_eq!(infer_event_type(None, false, true), Some(Tool));
         assert_eq!(infer_event_type(None, false, false), None);
+    }
+
+    /// The placements of several attributes applied to buckets as the mapping applies them, with
+    /// [`finish`]: the bucket objects by name.
+    fn mapped(attributes: &[(&str, Value)]) -> Value {
+        let mut buckets: std::collections::BTreeMap<&str, Map<String, Value>> = Default::default();
+        for (key, value) in attributes {
+            place(key, value.clone(), &mut |b, k, v| {
+                buckets.entry(b.name()).or_default().insert(k.to_owned(), v);
+            });
+        }
+        finish(buckets.entry("inputs").or_default());
+        complete_usage(buckets.entry("metadata").or_default());
+        buckets.retain(|_, m| !m.is_empty());
+        serde_json::to_value(buckets).unwrap()
+    }
+
+    #[test]
+    fn otel_parts_become_the_chat_messages_honeyhive_displays() {
+        let history = json!([
+            {"role": "user", "parts": [{"type": "text", "content": "Where is order 7?"}]},
+            {"role": "assistant", "parts": [
+                {"type": "text", "content": "Let me check."},
+                {"type": "tool_call", "id": "call_1", "name": "lookup", "arguments": {"order": 7}},
+            ]},
+            {"role": "tool", "parts": [
+                {"type": "tool_call_response", "id": "call_1", "response": {"status": "shipped"}},
+            ]},
+            {"role": "user", "parts": [
+                {"type": "tool_call_response", "id": "call_2", "response": "late"},
+                {"type": "tool_call_response", "id": "call_3", "response": "early"},
+            ]},
+            {"role": "user", "parts": [{"type": "blob", "mime_type": "image/png"}]},
+        ]);
+        let out = mapped(&[("gen_ai.input.messages", json!(history.to_string()))]);
+        assert_eq!(
+            out["inputs"]["chat_history"],
+            json!([
+                {"role": "user", "content": "Where is order 7?"},
+                {"role": "assistant", "content": "Let me check.", "tool_calls": [
+                    {"id": "call_1", "type": "function",
+                     "function": {"name": "lookup", "arguments": "{\"order\":7}"}},
+                ]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "{\"status\":\"shipped\"}"},
+                {"role": "tool", "tool_call_id": "call_2", "content": "late"},
+                {"role": "tool", "tool_call_id": "call_3", "content": "early"},
+                {"role": "user", "parts": [{"type": "blob", "mime_type": "image/png"}]},
+            ])
+        );
+    }
+
+    #[test]
+    fn system_instructions_lead_the_history_once() {
+        let instructions = json!([{"type": "text", "content": "Be brief."}]).to_string();
+        let user = json!([{"role": "user", "content": "Hi"}]).to_string();
+        let out = mapped(&[
+            ("gen_ai.input.messages", json!(user)),
+            ("gen_ai.system_instructions", json!(instructions)),
+        ]);
+        assert_eq!(
+            out["inputs"],
+            json!({"chat_history": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Hi"},
+            ]})
+        );
+        // A history that already starts with that system message (as rig records it) keeps one.
+        let with_system = json!([
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+        ]);
+        let out = mapped(&[
+            ("gen_ai.system_instructions", json!("Be brief.")),
+            ("gen_ai.input.messages", json!(with_system.to_string())),
+        ]);
+        assert_eq!(out["inputs"]["chat_history"], with_system);
+        // Instructions alone (genai records no history without content capture) still show.
+        let out = mapped(&[("gen_ai.system_instructions", json!("Be brief."))]);
+        assert_eq!(
+            out["inputs"]["chat_history"],
+            json!([{"role": "system", "content": "Be brief."}])
+        );
+    }
+
+    #[test]
+    fn an_answer_with_tool_calls_and_a_text_answer_read_as_outputs() {
+        let calls = json!([{"role": "assistant", "finish_reason": "tool_calls", "parts": [
+            {"type": "tool_call", "id": "c1", "name": "lookup", "arguments": "{\"order\":7}"},
+        ]}]);
+        let out = mapped(&[("gen_ai.output.messages", json!(calls.to_string()))]);
+        let outputs = &out["outputs"];
+        assert_eq!(outputs["role"], json!("assistant"));
+        assert_eq!(outputs["finish_reason"], json!("tool_calls"));
+        assert_eq!(
+            outputs["tool_calls"],
+            json!([{"id": "c1", "type": "function",
+                    "function": {"name": "lookup", "arguments": "{\"order\":7}"}}])
+        );
+        assert_eq!(outputs.get("content"), None);
+        let text =
+            json!([{"role": "assistant", "parts": [{"type": "text", "content": "Shipped."}]}]);
+        let out = mapped(&[("gen_ai.output.messages", json!(text.to_string()))]);
+        assert_eq!(out["outputs"]["content"], json!("Shipped."));
+    }
+
+    #[test]
+    fn plain_text_prompts_and_completions_become_messages() {
+        let out = mapped(&[
+            ("gen_ai.prompt", json!("What is 2+2?")),
+            ("gen_ai.completion", json!("4")),
+        ]);
+        assert_eq!(
+            out,
+            json!({
+                "inputs": {"chat_history": [{"role": "user", "content": "What is 2+2?"}]},
+                "outputs": {"role": "assistant", "content": "4"},
+            })
+        );
+    }
+
+    #[test]
+    fn usage_and_parameters_have_one_canonical_key_whatever_the_spelling() {
+        for (names, key) in [
+            (
+                &[
+                    "gen_ai.usage.cache_read.input_tokens",
+                    "gen_ai.usage.cache_read_input_tokens",
+                ][..],
+                "cache_read_input_tokens",
+            ),
+            (
+                &[
+                    "gen_ai.usage.cache_creation.input_tokens",
+                    "gen_ai.usage.cache_creation_input_tokens",
+                ][..],
+                "cache_write_input_tokens",
+            ),
+            (
+                &[
+                    "gen_ai.usage.reasoning.output_tokens",
+                    "gen_ai.usage.reasoning_tokens",
+                ][..],
+                "reasoning_tokens",
+            ),
+        ] {
+            for name in names {
+                assert_eq!(
+                    mapped(&[(name, json!(9))])["metadata"],
+                    json!({key: 9}),
+                    "{name}"
+                );
+            }
+        }
+        let out = mapped(&[
+            ("gen_ai.request.max_tokens", json!(256)),
+            ("gen_ai.request.stream", json!(true)),
+            ("gen_ai.request.reasoning_effort", json!("low")),
+            (
+                "gen_ai.tool.definitions",
+                json!(r#"[{"type":"function","name":"lookup"}]"#),
+            ),
+            ("gen_ai.agent.name", json!("support")),
+            ("gen_ai.conversation.id", json!("c-1")),
+            ("gen_ai.operation.name", json!("chat")),
+        ]);
+        assert_eq!(
+            out["config"],
+            json!({"max_tokens": 256, "stream": true, "reasoning_effort": "low",
+                   "tools": [{"type": "function", "name": "lookup"}]})
+        );
+        assert_eq!(
+            out["metadata"],
+            json!({"agent_name": "support", "conversation_id": "c-1", "operation": "chat"})
+        );
+    }
+
+    fn fields(pairs: &[(&'static str, &str)]) -> Fields {
+        let mut fields = Fields::default();
+        for (name, value) in pairs {
+            fields.set(*name, FieldValue::Str((*value).to_owned()));
+        }
+        fields
+    }
+
+    #[test]
+    fn spans_named_by_their_operation_get_the_conventional_name() {
+        let chat = fields(&[
+            ("gen_ai.operation.name", "chat"),
+            ("gen_ai.request.model", "gpt-4o-mini"),
+        ]);
+        assert_eq!(
+            span_name(&chat, "chat").as_deref(),
+            Some("chat gpt-4o-mini")
+        );
+        assert_eq!(
+            span_name(&chat, "summarise"),
+            None,
+            "a name of the user's own stays"
+        );
+        let tool = fields(&[
+            ("gen_ai.operation.name", "execute_tool"),
+            ("gen_ai.tool.name", "lookup"),
+        ]);
+        assert_eq!(
+            span_name(&tool, "execute_tool").as_deref(),
+            Some("execute_tool lookup")
+        );
+        let agent = fields(&[
+            ("gen_ai.operation.name", "invoke_agent"),
+            ("gen_ai.agent.name", "support"),
+        ]);
+        assert_eq!(
+            span_name(&agent, "invoke_agent").as_deref(),
+            Some("invoke_agent support")
+        );
+        assert_eq!(session_name(&agent).as_deref(), Some("support"));
+        assert_eq!(session_name(&chat), None);
+        let nameless = fields(&[("gen_ai.operation.name", "chat")]);
+        assert_eq!(span_name(&nameless, "chat"), None);
+    }
+
+    #[test]
+    fn a_failed_tool_call_says_what_failed() {
+        let failed = fields(&[
+            ("gen_ai.tool.name", "lookup"),
+            ("gen_ai.tool.call.outcome", "error"),
+            ("gen_ai.tool.call.result", "order service timed out"),
+        ]);
+        assert_eq!(
+            tool_error(&failed).as_deref(),
+            Some("lookup failed: order service timed out")
+        );
+        let typed = fields(&[
+            ("gen_ai.tool.name", "lookup"),
+            ("gen_ai.tool.error.type", "Timeout"),
+        ]);
+        assert_eq!(
+            tool_error(&typed).as_deref(),
+            Some("lookup failed: Timeout")
+        );
+        let fine = fields(&[
+            ("gen_ai.tool.name", "lookup"),
+            ("gen_ai.tool.call.outcome", "success"),
+        ]);
+        assert_eq!(tool_error(&fine), None);
     }
 }

@@ -133,9 +133,7 @@ impl Converter {
         }
         if let Status::Error { description } = &span.status {
             recorded.otel_status_error = true;
-            recorded.otel_status_message = Some(description.to_string())
-                .filter(|d| !d.is_empty())
-                .or_else(|| recorded.fields.get("error.type").map(|t| t.to_string()));
+            recorded.otel_status_message = Some(description.to_string()).filter(|d| !d.is_empty());
         }
         let scope = span.instrumentation_scope.name().to_owned();
         self.events(&mut recorded, span.events, &scope, truncated);
@@ -237,13 +235,9 @@ impl Converter {
         })
     }
 
-    /// `honeyhive.session_name`, else the configured name, else the span's name.
+    /// The session's name, as the layer names it ([`crate::mapping::session_name`]).
     fn session_name(&self, recorded: &Recorded, span_name: &str) -> String {
-        recorded
-            .session_name
-            .clone()
-            .or_else(|| self.session_name.clone())
-            .unwrap_or_else(|| span_name.to_owned())
+        crate::mapping::session_name(recorded, self.session_name.as_deref(), span_name)
     }
 
     /// The name of a session seen first through a span that does not start it:
@@ -618,7 +612,10 @@ mod tests {
             "the ERROR event first"
         );
         assert!(recorded.otel_status_error);
-        assert_eq!(recorded.otel_status_message.as_deref(), Some("RateLimited"));
+        assert_eq!(
+            recorded.otel_status_message, None,
+            "an empty description is no message"
+        );
         assert_eq!(recorded.logs.len(), 2, "at most max_events_per_span");
         assert_eq!(recorded.logs_dropped, 5);
         let first = &recorded.logs[0];

@@ -161,14 +161,15 @@ fn gen_ai_fields_map_onto_honeyhive_names() {
     assert_eq!(metadata["completion_tokens"], json!(4));
     assert_eq!(metadata["total_tokens"], json!(25));
     assert_eq!(metadata["response_model"], json!("gpt-4o-2024-08-06"));
-    assert_eq!(metadata["gen_ai.operation.name"], json!("chat"));
-    assert_eq!(metadata["gen_ai.conversation.id"], json!("conv-9"));
+    assert_eq!(metadata["operation"], json!("chat"));
+    assert_eq!(metadata["conversation_id"], json!("conv-9"));
     let inputs = object(&llm.inputs);
     assert_eq!(inputs["chat_history"][0]["content"], json!("Be brief."));
     assert_eq!(inputs["chat_history"][1]["content"], json!("Hi"));
     let outputs = object(&llm.outputs);
     assert_eq!(outputs["role"], json!("assistant"));
     assert_eq!(outputs["content"], json!("Hello!"));
+    assert_eq!(outputs["finish_reason"], json!("stop"));
     assert_eq!(outputs["messages"][0]["finish_reason"], json!("stop"));
 }
 
