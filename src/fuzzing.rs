@@ -136,6 +136,7 @@ pub fn check(input: FuzzSpan) {
         source: "fuzz".into(),
         project: Some("fuzz".into()),
         max_field_bytes,
+        capture_content: true,
     };
     let valid = |body: Body, value: Value| {
         if let Err(error) = body.check(&value) {

@@ -72,6 +72,8 @@ pub(crate) struct Settings {
     pub(crate) session_name: Option<String>,
     pub(crate) max_field_bytes: usize,
     pub(crate) max_events_per_span: usize,
+    /// The most verbose events kept in `metadata.logs`.
+    pub(crate) logs_level: tracing::level_filters::LevelFilter,
 }
 
 impl std::fmt::Debug for HoneyHiveLayer {
@@ -348,10 +350,13 @@ where
         let metadata = event.metadata();
         let is_error = *metadata.level() == Level::ERROR;
         let recorded = &mut data.span.recorded;
-        let keep = recorded.logs.len() < self.settings.max_events_per_span;
+        let wanted = *metadata.level() <= self.settings.logs_level;
+        let keep = wanted && recorded.logs.len() < self.settings.max_events_per_span;
         let sets_error = is_error && recorded.error.is_none();
         if !keep && !sets_error {
-            recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+            if wanted {
+                recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+            }
             return;
         }
         let mut event_fields = EventFields::default();
@@ -369,7 +374,7 @@ where
                 message: event_fields.message,
                 fields: event_fields.fields,
             });
-        } else {
+        } else if wanted {
             recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
         }
     }

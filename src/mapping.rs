@@ -17,6 +17,8 @@ pub(crate) struct Mapper {
     /// `HH_PROJECT`: recorded in each session's metadata (the API key selects the project).
     pub(crate) project: Option<String>,
     pub(crate) max_field_bytes: usize,
+    /// Message content is sent; when not, the text in inputs and outputs is hidden.
+    pub(crate) capture_content: bool,
 }
 
 /// The seven object fields of an event, being filled.
@@ -185,6 +187,11 @@ impl Mapper {
         }
         gen_ai::complete_usage(buckets.get_mut(Bucket::Metadata));
         gen_ai::finish(buckets.get_mut(Bucket::Inputs));
+        if !self.capture_content {
+            for bucket in [Bucket::Inputs, Bucket::Outputs] {
+                buckets.get_mut(bucket).iter_mut().for_each(hide_content);
+            }
+        }
         buckets
     }
 
@@ -488,6 +495,38 @@ fn numbered_to_arrays(value: &mut Value) {
             .map(|i| map.remove(i.to_string().as_str()).unwrap_or(Value::Null))
             .collect();
         *value = Value::Array(items);
+    }
+}
+
+/// What replaces hidden content.
+pub(crate) const HIDDEN: &str = "[hidden]";
+
+/// Keys whose text is structure, not content: kept when content is hidden.
+const STRUCTURE: [&str; 6] = [
+    "role",
+    "type",
+    "id",
+    "tool_call_id",
+    "name",
+    "finish_reason",
+];
+
+/// Every text below `(key, value)` replaced by [`HIDDEN`], but the values of [`STRUCTURE`] keys
+/// (roles, tool names and call ids) and the keys themselves. Iterative: values may be deep.
+fn hide_content((key, value): (&String, &mut Value)) {
+    let mut stack: Vec<(bool, &mut Value)> = vec![(STRUCTURE.contains(&key.as_str()), value)];
+    while let Some((structural, value)) = stack.pop() {
+        match value {
+            Value::String(text) if !structural => *text = HIDDEN.to_owned(),
+            Value::Array(items) => stack.extend(items.iter_mut().map(|v| (false, v))),
+            Value::Object(map) => {
+                stack.extend(
+                    map.iter_mut()
+                        .map(|(k, v)| (STRUCTURE.contains(&k.as_str()), v)),
+                );
+            }
+            _ => {}
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use tracing::level_filters::LevelFilter;
+
 use super::{HoneyHiveLayer, SessionRoots, Settings};
 use crate::client::{Client, ClientBuilder};
 use crate::config::{self, EnvLookup};
@@ -55,6 +57,8 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
 /// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
+/// | level of events kept | [`with_logs_level`](Self::with_logs_level) | `HH_LOGS_LEVEL` | `info` |
+/// | message content sent | [`with_capture_content`](Self::with_capture_content) | `HH_CAPTURE_CONTENT` | on |
 /// | requests in flight | [`with_max_concurrent_requests`](Self::with_max_concurrent_requests) | | 8 |
 /// | retry budget | [`with_max_retry_time`](Self::with_max_retry_time) | | 120 s |
 /// | refused key tried again | [`with_auth_retry_interval`](Self::with_auth_retry_interval) | | 60 s |
@@ -111,6 +115,8 @@ struct Options {
     max_retry_time: Option<Duration>,
     auth_retry_interval: Option<Duration>,
     root_wait: Option<Duration>,
+    logs_level: Option<LevelFilter>,
+    capture_content: Option<bool>,
 }
 
 impl<T> Builder<T> {
@@ -230,6 +236,26 @@ impl<T> Builder<T> {
         self
     }
 
+    /// The most verbose `tracing` events (or OpenTelemetry span events) kept in a span's
+    /// `metadata.logs`: LLM and HTTP crates log whole request and response bodies at `DEBUG` and
+    /// `TRACE`, which would carry prompts and answers even with their content recording off.
+    /// `ERROR` events set the event's error whatever this says. Default: `HH_LOGS_LEVEL`
+    /// (`trace`, `debug`, `info`, `warn`, `error` or `off`), else `info`.
+    pub fn with_logs_level(mut self, level: LevelFilter) -> Self {
+        self.o.logs_level = Some(level);
+        self
+    }
+
+    /// With `false`, message content never leaves the process: every text in an event's (and
+    /// session's) `inputs` and `outputs` — prompts, answers, message contents, tool arguments
+    /// and results — is replaced by `[hidden]`, while their structure, roles, tool names and
+    /// call ids, models, token counts, timings and errors are kept. Default:
+    /// `HH_CAPTURE_CONTENT`, else on.
+    pub fn with_capture_content(mut self, capture: bool) -> Self {
+        self.o.capture_content = Some(capture);
+        self
+    }
+
     /// Requests in flight at once (each session's own requests stay in order). Default: 8.
     pub fn with_max_concurrent_requests(mut self, requests: usize) -> Self {
         self.o.max_concurrent_requests = Some(requests);
@@ -269,6 +295,18 @@ impl<T> Builder<T> {
                 .o
                 .max_events_per_span
                 .unwrap_or(DEFAULT_MAX_EVENTS_PER_SPAN),
+            logs_level: match self.o.logs_level {
+                Some(level) => level,
+                None => match config::env_or(None, env, "HH_LOGS_LEVEL") {
+                    Some(text) => text.trim().parse().map_err(|_| {
+                        Error::config(
+                            "HH_LOGS_LEVEL",
+                            format!("`{text}` is not trace, debug, info, warn, error or off"),
+                        )
+                    })?,
+                    None => LevelFilter::INFO,
+                },
+            },
         };
         let disabled = match self.o.disabled {
             Some(disabled) => disabled,
@@ -339,6 +377,10 @@ impl<T> Builder<T> {
                 .unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
             project: config::env_or(self.o.project, env, "HH_PROJECT"),
             max_field_bytes,
+            capture_content: match self.o.capture_content {
+                Some(capture) => capture,
+                None => flag(env, "HH_CAPTURE_CONTENT")?.unwrap_or(true),
+            },
         };
         let setup = Setup {
             client,

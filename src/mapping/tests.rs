@@ -11,6 +11,7 @@ fn mapper() -> Mapper {
         source: "test".into(),
         project: None,
         max_field_bytes: 64,
+        capture_content: true,
     }
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct Converter {
     pub(crate) session_name: Option<String>,
     pub(crate) max_field_bytes: usize,
     pub(crate) max_events_per_span: usize,
+    /// The most verbose span events kept in `metadata.logs`.
+    pub(crate) logs_level: tracing::level_filters::LevelFilter,
     /// The resource's attributes, recorded on every span before its own.
     resource: Vec<(Name, FieldValue)>,
     /// `service.name`: the name of a session whose root has not been seen.
@@ -48,15 +50,13 @@ pub(crate) struct Converter {
 }
 
 impl Converter {
-    pub(crate) fn new(
-        session_name: Option<String>,
-        max_field_bytes: usize,
-        max_events_per_span: usize,
-    ) -> Self {
+    /// A converter with the settings the layer would have.
+    pub(crate) fn new(settings: &crate::layer::Settings) -> Self {
         Converter {
-            session_name,
-            max_field_bytes,
-            max_events_per_span,
+            session_name: settings.session_name.clone(),
+            max_field_bytes: settings.max_field_bytes,
+            max_events_per_span: settings.max_events_per_span,
+            logs_level: settings.logs_level,
             resource: Vec::new(),
             service_name: None,
         }
@@ -290,6 +290,10 @@ impl Converter {
             if level == Level::ERROR && recorded.error.is_none() {
                 recorded.error = Some(event.name.to_string());
             }
+            if level > self.logs_level {
+                // More verbose than the events kept: not a loss, a setting.
+                continue;
+            }
             if recorded.logs.len() < self.max_events_per_span {
                 recorded.logs.push(Log {
                     time_ms: unix_ms(event.timestamp),
@@ -424,7 +428,13 @@ mod tests {
     }
 
     fn converter() -> Converter {
-        let mut converter = Converter::new(None, 64, 2);
+        let mut converter = Converter::new(&crate::layer::Settings {
+            session_roots: crate::SessionRoots::AllRoots,
+            session_name: None,
+            max_field_bytes: 64,
+            max_events_per_span: 2,
+            logs_level: tracing::level_filters::LevelFilter::INFO,
+        });
         converter.set_resource(
             &Resource::builder_empty()
                 .with_service_name("checkout")

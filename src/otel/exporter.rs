@@ -255,11 +255,7 @@ impl Builder<HoneyHiveExporter> {
             producer,
             handle: guard.handle(),
             guard: Mutex::new(Some(guard)),
-            converter: Converter::new(
-                settings.session_name,
-                settings.max_field_bytes,
-                settings.max_events_per_span,
-            ),
+            converter: Converter::new(&settings),
             flush_timeout,
             recent: Mutex::default(),
             registered: AtomicBool::new(false),

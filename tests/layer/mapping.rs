@@ -314,6 +314,117 @@ fn events_inside_a_span_are_kept_bounded_in_its_metadata() {
 }
 
 #[test]
+fn only_events_at_the_logs_level_are_kept_and_errors_always_count() {
+    use tracing::level_filters::LevelFilter;
+    use tracing::{debug, error, trace};
+    let run = |harness: &Harness| {
+        harness.run(|| {
+            let _root = info_span!("root").entered();
+            let _step = info_span!("step").entered();
+            trace!(body = "{\"prompt\": \"secret\"}", "request body");
+            debug!("connection reused");
+            info!("calling the model");
+            error!("the model timed out");
+        });
+        harness.flush();
+        let step = harness.event("step");
+        let logs = object(&step.metadata)["logs"].clone();
+        let messages: Vec<String> = logs
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .map(|e| e["message"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            messages,
+            step.error,
+            object(&step.metadata).get("logs_dropped").cloned(),
+        )
+    };
+    // By default, INFO and above: the TRACE body never leaves the process.
+    let (messages, error, dropped) = run(&Harness::new());
+    assert_eq!(messages, ["calling the model", "the model timed out"]);
+    assert_eq!(error.as_deref(), Some("the model timed out"));
+    assert_eq!(dropped, None, "events below the level are not losses");
+    let (messages, _, _) = run(&Harness::with(|b| b.with_logs_level(LevelFilter::TRACE)));
+    assert_eq!(messages.len(), 4);
+    let (messages, error, _) = run(&Harness::with(|b| b.with_logs_level(LevelFilter::OFF)));
+    assert!(messages.is_empty());
+    assert_eq!(
+        error.as_deref(),
+        Some("the model timed out"),
+        "errors always count"
+    );
+}
+
+#[test]
+fn with_content_off_the_structure_stays_and_the_text_does_not_leave() {
+    let harness = Harness::with(|b| b.with_capture_content(false));
+    let history = r#"[{"role":"user","parts":[{"type":"text","content":"My card is 4111"}]},{"role":"assistant","parts":[{"type":"tool_call","id":"c1","name":"refund","arguments":{"card":"4111"}}]}]"#;
+    let answer = r#"[{"role":"assistant","parts":[{"type":"text","content":"Refunded 4111"}],"finish_reason":"stop"}]"#;
+    harness.run(|| {
+        let _root = info_span!("support", inputs.question = "refund my card 4111").entered();
+        let _llm = info_span!(
+            "chat",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "gpt-4o-mini",
+            gen_ai.usage.input_tokens = 30,
+            gen_ai.input.messages = history,
+            gen_ai.output.messages = answer,
+        )
+        .entered();
+        let _tool = info_span!(
+            "execute_tool",
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = "refund",
+            gen_ai.tool.call.arguments = r#"{"card":"4111"}"#,
+            gen_ai.tool.call.result = "refunded 4111",
+            error = "card declined",
+        )
+        .entered();
+    });
+    harness.flush();
+    let sent: String = harness
+        .server
+        .requests()
+        .iter()
+        .map(|r| r.body.clone())
+        .collect();
+    assert!(!sent.contains("4111"), "content left the process: {sent}");
+    let llm = harness.event("chat gpt-4o-mini");
+    assert_eq!(
+        object(&llm.inputs)["chat_history"],
+        json!([
+            {"role": "user", "content": "[hidden]"},
+            {"role": "assistant", "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "refund", "arguments": "[hidden]"}}
+            ]},
+        ])
+    );
+    let outputs = object(&llm.outputs);
+    assert_eq!(outputs["content"], json!("[hidden]"));
+    assert_eq!(outputs["role"], json!("assistant"));
+    assert_eq!(outputs["finish_reason"], json!("stop"));
+    assert_eq!(object(&llm.config)["model"], json!("gpt-4o-mini"));
+    assert_eq!(object(&llm.metadata)["prompt_tokens"], json!(30));
+    let tool = harness.event("execute_tool refund");
+    assert_eq!(
+        object(&tool.inputs)["arguments"],
+        json!({"card": "[hidden]"})
+    );
+    assert_eq!(object(&tool.outputs)["result"], json!("[hidden]"));
+    assert_eq!(
+        tool.error.as_deref(),
+        Some("card declined"),
+        "errors are kept"
+    );
+    let session = harness.only_tree().event;
+    assert_eq!(object(&session.inputs)["question"], json!("[hidden]"));
+}
+
+#[test]
 fn huge_fields_are_cut_with_a_marker_and_counted_and_non_finite_floats_become_strings() {
     let harness = Harness::with(|b| b.with_max_field_bytes(1024));
     let huge = "x".repeat(100_000);

@@ -32,7 +32,12 @@ fn assert_one_turn(server: &Emulator) {
     let tree = only_tree(server);
     assert_eq!(
         outline(&tree),
-        ["turn [session]", "  chat [model]", "  chat [model]"]
+        // Spans named only by their operation get the conventional name.
+        [
+            "turn [session]",
+            "  chat gpt-4o-mini [model]",
+            "  chat gpt-4o-mini [model]"
+        ]
     );
 }
 

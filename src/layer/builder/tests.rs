@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::config::test_env as env;
+use tracing::level_filters::LevelFilter;
 
 /// A builder aimed at a loopback address where nothing listens: building starts threads but
 /// sends nothing.
@@ -70,6 +71,9 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(settings.session_name, None);
     assert_eq!(settings.max_field_bytes, 256 * 1024);
     assert_eq!(settings.max_events_per_span, 32);
+    assert_eq!(settings.logs_level, LevelFilter::INFO);
+    assert!(setup.worker.mapper.capture_content);
+    assert_eq!(setup.worker.root_wait, Duration::from_secs(10));
     assert_eq!(settings.session_roots, SessionRoots::AllRoots);
     assert_eq!(setup.worker.mapper.source, "dev");
     assert_eq!(setup.worker.batch_size, 100);
@@ -139,4 +143,32 @@ fn disabled_tracing_needs_no_key_and_starts_nothing() {
         guard.flush(Duration::from_millis(10)),
         Err(crate::FlushError::ShutDown)
     ));
+}
+
+#[test]
+fn the_logs_level_and_the_content_switch_read_their_variables() {
+    let (settings, setup) = resolved(
+        local(),
+        &[
+            ("HH_LOGS_LEVEL", " Debug "),
+            ("HH_CAPTURE_CONTENT", "false"),
+        ],
+    );
+    assert_eq!(settings.logs_level, LevelFilter::DEBUG);
+    assert!(!setup.worker.mapper.capture_content);
+    let (settings, setup) = resolved(
+        local()
+            .with_logs_level(LevelFilter::OFF)
+            .with_capture_content(true),
+        &[("HH_LOGS_LEVEL", "trace"), ("HH_CAPTURE_CONTENT", "no")],
+    );
+    assert_eq!(settings.logs_level, LevelFilter::OFF, "the builder wins");
+    assert!(setup.worker.mapper.capture_content);
+    let message = refusal(local(), &[("HH_LOGS_LEVEL", "loud")]);
+    assert!(
+        message.contains("HH_LOGS_LEVEL") && message.contains("loud"),
+        "{message}"
+    );
+    let message = refusal(local(), &[("HH_CAPTURE_CONTENT", "maybe")]);
+    assert!(message.contains("HH_CAPTURE_CONTENT"), "{message}");
 }
