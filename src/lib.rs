@@ -249,6 +249,7 @@ mod mapping;
 pub mod otel;
 mod pipeline;
 mod recorded;
+pub mod redact;
 #[cfg(feature = "schemars")]
 #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 pub mod schema;

@@ -11,6 +11,7 @@ use crate::config::{self, EnvLookup};
 use crate::error::Error;
 use crate::mapping::Mapper;
 use crate::pipeline::{self, Guard, RetryPolicy, Setup, WorkerConfig};
+use crate::redact::{Hook, Outgoing, Verdict};
 
 /// Default `source` of sessions and events, as HoneyHive's Python SDK.
 const DEFAULT_SOURCE: &str = "dev";
@@ -59,6 +60,7 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
 /// | level of events kept | [`with_logs_level`](Self::with_logs_level) | `HH_LOGS_LEVEL` | `info` |
 /// | message content sent | [`with_capture_content`](Self::with_capture_content) | `HH_CAPTURE_CONTENT` | on |
+/// | redaction hook | [`with_redaction`](Self::with_redaction) | | none |
 /// | requests in flight | [`with_max_concurrent_requests`](Self::with_max_concurrent_requests) | | 8 |
 /// | retry budget | [`with_max_retry_time`](Self::with_max_retry_time) | | 120 s |
 /// | refused key tried again | [`with_auth_retry_interval`](Self::with_auth_retry_interval) | | 60 s |
@@ -117,6 +119,7 @@ struct Options {
     root_wait: Option<Duration>,
     logs_level: Option<LevelFilter>,
     capture_content: Option<bool>,
+    hook: Option<Hook>,
 }
 
 impl<T> Builder<T> {
@@ -256,6 +259,20 @@ impl<T> Builder<T> {
         self
     }
 
+    /// A function that sees every event, session create and session update before it is sent
+    /// — after the mapping, the size policy and [`with_capture_content`](Self::with_capture_content)
+    /// — and may change it in place or drop it ([`Verdict::Drop`]; a dropped session takes its
+    /// events with it). Dropped spans are counted in
+    /// [`Dropped::redacted`](crate::Dropped::redacted). It runs on the exporter's thread, never
+    /// the application's; a hook that panics drops what it was shown. See [`crate::redact`].
+    pub fn with_redaction(
+        mut self,
+        hook: impl Fn(Outgoing<'_>) -> Verdict + Send + Sync + 'static,
+    ) -> Self {
+        self.o.hook = Some(Hook::new(hook));
+        self
+    }
+
     /// Requests in flight at once (each session's own requests stay in order). Default: 8.
     pub fn with_max_concurrent_requests(mut self, requests: usize) -> Self {
         self.o.max_concurrent_requests = Some(requests);
@@ -390,6 +407,7 @@ impl<T> Builder<T> {
                 max_in_flight,
                 root_wait: self.o.root_wait.unwrap_or(DEFAULT_ROOT_WAIT),
                 mapper,
+                hook: self.o.hook,
             },
             retry: RetryPolicy {
                 max_elapsed: self.o.max_retry_time.unwrap_or(DEFAULT_MAX_RETRY_TIME),

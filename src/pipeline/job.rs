@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
+use crate::limits;
+use crate::redact::{Hook, Outgoing, Verdict};
 use crate::wire::{CreateSession, Event, UpdateEvent};
 
 /// What became of one span.
@@ -20,6 +22,8 @@ pub(crate) enum Outcome {
     Unauthorized,
     /// Still held when the shutdown deadline passed.
     Shutdown,
+    /// Dropped by the application's redaction hook.
+    Redacted,
 }
 
 /// The outcomes of a job's spans, recorded as they happen: a job stopped at the shutdown deadline
@@ -84,6 +88,57 @@ impl Job {
     /// The session root span the job completes, if any.
     pub(super) fn root(&self) -> Option<u64> {
         self.completes.or(self.update_completes)
+    }
+
+    /// Shows what the job would send to the redaction hook, and takes out what it drops, whose
+    /// spans are recorded as [`Outcome::Redacted`]. A session whose create it drops is dropped
+    /// whole, and so is every later job of a session dropped before (`dropped`). Returns
+    /// whether the session is dropped. What is kept is sized again (the hook may change it).
+    pub(super) fn redact(&mut self, hook: &Hook, dropped: bool) -> bool {
+        let dropped = dropped
+            || self
+                .create
+                .as_mut()
+                .is_some_and(|create| hook.judge(Outgoing::Session(create)) == Verdict::Drop);
+        if dropped {
+            let spans: Vec<u64> = self.spans().into_iter().filter(|&s| s != NO_SPAN).collect();
+            self.ledger.record(&spans, Outcome::Redacted);
+            self.create = None;
+            self.update = None;
+            self.completes = None;
+            self.update_completes = None;
+            self.joined = false;
+            self.seqs.clear();
+            self.events.clear();
+            self.sizes.clear();
+            return true;
+        }
+        let mut kept = (Vec::new(), Vec::new(), Vec::new());
+        let events = std::mem::take(&mut self.events);
+        for (seq, mut event) in self.seqs.drain(..).zip(events) {
+            if hook.judge(Outgoing::Event(&mut event)) == Verdict::Drop {
+                if seq != NO_SPAN {
+                    self.ledger.record(&[seq], Outcome::Redacted);
+                }
+                continue;
+            }
+            let (size, _) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
+            kept.0.push(seq);
+            kept.1.push(event);
+            kept.2.push(size);
+        }
+        (self.seqs, self.events, self.sizes) = kept;
+        if let Some(update) = &mut self.update
+            && hook.judge(Outgoing::SessionUpdate(update)) == Verdict::Drop
+        {
+            self.update = None;
+            self.update_after_create = false;
+            self.joined = false;
+            if let Some(root) = self.update_completes.take() {
+                self.ledger.record(&[root], Outcome::Redacted);
+            }
+        }
+        false
     }
 }
 

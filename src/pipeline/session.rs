@@ -13,6 +13,7 @@ use super::job::{Job, NO_SPAN};
 use crate::limits;
 use crate::mapping::{Mapper, merge_updates};
 use crate::recorded::{Children, FinishedSpan, Role, SessionSeed};
+use crate::redact::Hook;
 use crate::wire::{CreateSession, UpdateEvent};
 
 /// A finished span below the session, waiting to be sent.
@@ -54,6 +55,8 @@ pub(super) struct Session {
     sent_before_root: bool,
     /// The seed is the one of the span that starts the session.
     owner_seeded: bool,
+    /// The redaction hook dropped the session: nothing of it is sent.
+    redacted: bool,
 }
 
 /// What a session hands over to another (its trace moved to a session named by a key): its
@@ -85,6 +88,7 @@ impl Session {
             root_alias: None,
             sent_before_root: false,
             owner_seeded: false,
+            redacted: false,
         }
     }
 
@@ -256,6 +260,7 @@ impl Session {
         &mut self,
         mapper: &Mapper,
         batch_size: usize,
+        hook: Option<&Hook>,
         truncated: &mut u32,
     ) -> Option<Job> {
         if self.busy || !self.has_work() {
@@ -347,6 +352,9 @@ impl Session {
                 Some(existing) => merge_updates(existing, update),
                 None => job.update = Some(update),
             }
+        }
+        if let Some(hook) = hook {
+            self.redacted = job.redact(hook, self.redacted);
         }
         self.busy = true;
         Some(job)

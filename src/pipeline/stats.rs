@@ -12,7 +12,7 @@ use std::time::Duration;
 /// ([`Dropped::shutdown`], [`Dropped::unauthorized`]). Until then it is
 /// [`pending`](Self::pending). So, at any time:
 ///
-/// `spans_queued == delivered() + refused() + failed() + dropped.shutdown + dropped.unauthorized + pending()`
+/// `spans_queued == delivered() + refused() + failed() + dropped.shutdown + dropped.unauthorized + dropped.redacted + pending()`
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -61,12 +61,15 @@ pub struct Dropped {
     /// Queued, and not sent because HoneyHive refused the API key (401 or 403): the exporter
     /// stops sending until a probe succeeds or the key is replaced.
     pub unauthorized: u64,
+    /// Queued, and not sent because the application's redaction hook dropped it (or the session
+    /// it belongs to).
+    pub redacted: u64,
 }
 
 impl Dropped {
     /// Every span dropped, for any reason.
     pub fn total(&self) -> u64 {
-        self.queue_full + self.shutdown + self.after_shutdown + self.unauthorized
+        self.queue_full + self.shutdown + self.after_shutdown + self.unauthorized + self.redacted
     }
 }
 
@@ -98,7 +101,8 @@ impl Stats {
             + self.refused()
             + self.failed()
             + self.dropped.shutdown
-            + self.dropped.unauthorized;
+            + self.dropped.unauthorized
+            + self.dropped.redacted;
         // Counters are read one by one while the exporter runs: a span may be seen settled before
         // it is seen queued.
         self.spans_queued.saturating_sub(settled)
@@ -121,6 +125,8 @@ pub struct Outcomes {
     /// Still queued or in flight when the call returned: for a shutdown, dropped
     /// ([`Dropped::shutdown`]).
     pub undelivered: u64,
+    /// Dropped by the redaction hook ([`Dropped::redacted`]).
+    pub redacted: u64,
 }
 
 /// What [`flush`](crate::Guard::flush) or [`shutdown`](crate::Guard::shutdown) achieved for the
@@ -140,6 +146,8 @@ pub struct Report {
     /// span still held when the exporter stopped (queued before the call or during it): each is
     /// counted in [`Dropped::shutdown`].
     pub undelivered: u64,
+    /// How many the redaction hook dropped ([`Dropped::redacted`]).
+    pub redacted: u64,
     /// The same, for session root spans.
     pub sessions: Outcomes,
     /// The same, for events.
@@ -160,6 +168,7 @@ impl Report {
             delivered: sessions.delivered + events.delivered,
             failed: sessions.failed + events.failed,
             undelivered: sessions.undelivered + events.undelivered,
+            redacted: sessions.redacted + events.redacted,
             sessions,
             events,
             stats,
@@ -206,6 +215,7 @@ pub(crate) struct Counters {
     pub(crate) dropped_shutdown: AtomicU64,
     pub(crate) dropped_after_shutdown: AtomicU64,
     pub(crate) dropped_unauthorized: AtomicU64,
+    pub(crate) dropped_redacted: AtomicU64,
     pub(crate) events_rejected: AtomicU64,
     pub(crate) events_failed: AtomicU64,
     pub(crate) sessions_failed: AtomicU64,
@@ -233,6 +243,7 @@ impl Counters {
                 shutdown: get(&self.dropped_shutdown),
                 after_shutdown: get(&self.dropped_after_shutdown),
                 unauthorized: get(&self.dropped_unauthorized),
+                redacted: get(&self.dropped_redacted),
             },
             events_rejected: get(&self.events_rejected),
             events_failed: get(&self.events_failed),
@@ -272,6 +283,7 @@ mod tests {
                 shutdown: 4,
                 after_shutdown: 3,
                 unauthorized: 2,
+                redacted: 0,
             },
             ..stats
         };
@@ -289,16 +301,23 @@ mod tests {
             delivered: 1,
             failed: 2,
             undelivered: 3,
+            redacted: 4,
         };
         let events = Outcomes {
             delivered: 10,
             failed: 20,
             undelivered: 30,
+            redacted: 40,
         };
         let report = Report::from_outcomes(sessions, events, Stats::default());
         assert_eq!(
-            (report.delivered, report.failed, report.undelivered),
-            (11, 22, 33)
+            (
+                report.delivered,
+                report.failed,
+                report.undelivered,
+                report.redacted
+            ),
+            (11, 22, 33, 44)
         );
         assert!(!report.is_complete());
     }

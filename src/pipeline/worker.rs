@@ -19,6 +19,7 @@ use super::stats::{Outcomes, Report, add};
 use super::{Control, Request, Shared};
 use crate::mapping::Mapper;
 use crate::recorded::{FinishedSpan, Role, SessionSeed};
+use crate::redact::Hook;
 
 /// How long a session with nothing to send is remembered: its root may still close, and a
 /// session joined by id may get another turn.
@@ -45,6 +46,8 @@ pub(crate) struct Config {
     /// without it.
     pub(crate) root_wait: Duration,
     pub(crate) mapper: Mapper,
+    /// The application's redaction hook.
+    pub(crate) hook: Option<Hook>,
 }
 
 impl Config {
@@ -384,7 +387,12 @@ impl Worker {
     fn take_job(&mut self, id: Uuid) -> Option<Job> {
         let session = self.sessions.get_mut(&id)?;
         let mut truncated = 0;
-        let job = session.take_job(&self.config.mapper, self.config.batch_size, &mut truncated);
+        let job = session.take_job(
+            &self.config.mapper,
+            self.config.batch_size,
+            self.config.hook.as_ref(),
+            &mut truncated,
+        );
         self.count_truncated(truncated);
         job
     }
@@ -452,6 +460,7 @@ impl Worker {
             (Kind::Session, Outcome::Rejected | Outcome::Failed) => &counters.sessions_failed,
             (_, Outcome::Unauthorized) => &counters.dropped_unauthorized,
             (_, Outcome::Shutdown) => &counters.dropped_shutdown,
+            (_, Outcome::Redacted) => &counters.dropped_redacted,
         };
         add(counter, 1);
         for waiter in self.waiters.iter_mut().filter(|w| seq <= w.request.upto) {
@@ -462,6 +471,7 @@ impl Worker {
             match outcome {
                 Outcome::Delivered => outcomes.delivered += 1,
                 Outcome::Shutdown => outcomes.undelivered += 1,
+                Outcome::Redacted => outcomes.redacted += 1,
                 _ => outcomes.failed += 1,
             }
         }

@@ -9,6 +9,7 @@ mod delivery;
 mod faults;
 mod mapping;
 mod properties;
+mod redaction;
 mod sessions;
 
 use std::sync::{Arc, Mutex};
