@@ -1,6 +1,7 @@
 //! Finished spans → the wire bodies HoneyHive receives. Pure functions, run on the exporter
 //! thread; the tables they implement are in the crate docs.
 
+pub(crate) mod dialects;
 pub(crate) mod gen_ai;
 
 use serde_json::{Map, Value, json};
@@ -9,6 +10,7 @@ use uuid::Uuid;
 use crate::limits::bounded;
 use crate::recorded::{Bucket, Children, FieldValue, FinishedSpan, Recorded, SessionSeed};
 use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
+use dialects::Placement;
 
 /// The settings mapping depends on.
 #[derive(Debug, Clone)]
@@ -138,16 +140,37 @@ impl Mapper {
                 .strip_prefix(crate::fields::SDK_BUCKET_PREFIX)
                 .and_then(Bucket::route)
                 .filter(|(_, key)| !key.is_empty());
-            if let Some((bucket, key)) = Bucket::route(name) {
+            // A bare `metadata` holding text is OpenInference's JSON metadata, for the dialects.
+            let route = Bucket::route(name).filter(|_| !(name == "metadata" && value.is_string()));
+            if let Some((bucket, key)) = route {
                 buckets.put(bucket, key, value);
             } else if let Some((bucket, key)) = sdk {
                 buckets.put_nested(bucket, key, value);
                 let top = key.split('.').next().unwrap_or(key).to_owned();
                 renested.push((bucket, top));
-            } else if name.starts_with("gen_ai.") {
-                gen_ai::place(name, value, &mut |b, k, v| buckets.put(b, k, v));
             } else {
-                buckets.put(Bucket::Metadata, name, value);
+                match dialects::try_place(name, value) {
+                    Ok(placements) => {
+                        for placement in placements {
+                            let Placement {
+                                bucket,
+                                path,
+                                value,
+                            } = placement;
+                            if path.is_empty() {
+                                buckets.merge(bucket, value);
+                            } else {
+                                let top = path.split('.').next().unwrap_or(&path).to_owned();
+                                buckets.put_nested(bucket, &path, value);
+                                renested.push((bucket, top));
+                            }
+                        }
+                    }
+                    Err(value) if name.starts_with("gen_ai.") => {
+                        gen_ai::place(name, value, &mut |b, k, v| buckets.put(b, k, v));
+                    }
+                    Err(value) => buckets.put(Bucket::Metadata, name, value),
+                }
             }
         }
         for (bucket, top) in renested {
@@ -195,7 +218,9 @@ impl Mapper {
         buckets
     }
 
-    /// `honeyhive.event_type` first, else what the `gen_ai.*` fields imply, else `chain`. An
+    /// `honeyhive.event_type` first, else `gen_ai.operation.name`, else the span kind another
+    /// dialect declares (OpenInference, Traceloop, Langfuse), else what the model or tool
+    /// attributes imply, else `chain`. An
     /// explicit type that is not `model`, `tool` or `chain` is kept as
     /// `metadata["honeyhive.invalid_event_type"]` and ignored.
     fn event_type(recorded: &Recorded) -> (EventType, Option<String>) {
@@ -214,11 +239,16 @@ impl Mapper {
             FieldValue::Str(s) => Some(s.as_str()),
             _ => None,
         });
-        let inferred = gen_ai::infer_event_type(
-            operation,
-            fields.get("gen_ai.request.model").is_some(),
-            fields.get("gen_ai.tool.name").is_some(),
-        );
+        // The operation, then another dialect's declared kind, then the attributes present.
+        let inferred = gen_ai::infer_event_type(operation, false, false)
+            .or_else(|| dialects::event_type(fields))
+            .or_else(|| {
+                gen_ai::infer_event_type(
+                    None,
+                    fields.get("gen_ai.request.model").is_some(),
+                    fields.get("gen_ai.tool.name").is_some(),
+                )
+            });
         let invalid = explicit.filter(|t| !t.is_empty()).map(str::to_owned);
         (inferred.unwrap_or(EventType::Chain), invalid)
     }

@@ -360,6 +360,39 @@ fn only_events_at_the_logs_level_are_kept_and_errors_always_count() {
 }
 
 #[test]
+fn langfuse_fields_on_events_inside_a_span_are_the_spans_own() {
+    use tracing::debug;
+    let harness = Harness::new();
+    harness.run(|| {
+        let _root = info_span!("agent").entered();
+        // As swiftide records a completion: the type on the span, the rest on DEBUG events.
+        let _llm = info_span!("complete", langfuse.r#type = "GENERATION").entered();
+        debug!(langfuse.model = "gpt-4o-mini");
+        debug!(langfuse.input = r#"[{"role":"user","content":"Hi"}]"#);
+        debug!(
+            langfuse.output = r#"{"role":"assistant","content":"Hello"}"#,
+            langfuse.usage = r#"{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}"#,
+        );
+    });
+    harness.flush();
+    let llm = harness.event("complete");
+    assert_eq!(llm.event_type.as_deref(), Some("model"));
+    assert_eq!(object(&llm.config)["model"], json!("gpt-4o-mini"));
+    assert_eq!(
+        object(&llm.inputs)["chat_history"],
+        json!([{"role": "user", "content": "Hi"}])
+    );
+    let metadata = object(&llm.metadata);
+    assert_eq!(metadata["prompt_tokens"], json!(3));
+    assert_eq!(metadata["total_tokens"], json!(5));
+    assert_eq!(
+        metadata.get("logs"),
+        None,
+        "DEBUG events are not kept by default"
+    );
+}
+
+#[test]
 fn with_content_off_the_structure_stays_and_the_text_does_not_leave() {
     let harness = Harness::with(|b| b.with_capture_content(false));
     let history = r#"[{"role":"user","parts":[{"type":"text","content":"My card is 4111"}]},{"role":"assistant","parts":[{"type":"tool_call","id":"c1","name":"refund","arguments":{"card":"4111"}}]}]"#;

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod dialects;
 mod parity;
 mod pipelines;
 mod traces;

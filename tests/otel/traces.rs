@@ -403,9 +403,10 @@ fn a_key_in_baggage_reaches_every_span_and_groups_the_traces() {
         ids::session_id_for_key("user-42-chat").to_string()
     );
     assert_eq!(tree.children.len(), 2, "{:#?}", outline(&tree));
+    // Every span carried the key (OpenInference's `session.id`, kept as `metadata.session_id`).
     for event in server.events() {
         assert_eq!(
-            event.metadata.clone().unwrap()["session.id"],
+            event.metadata.clone().unwrap()["session_id"],
             json!("user-42-chat")
         );
     }
