@@ -271,10 +271,29 @@ impl Mapper {
 
     /// The error a span reports: its own (the `error` field, an `ERROR` event, an error status),
     /// else that of a failed tool call.
+    /// An error that is only an HTTP status in `error.type` (as genai records a provider's
+    /// answer) reads as one: `HTTP 404 Not Found`.
     fn error(recorded: &Recorded) -> Option<String> {
-        recorded
+        let error = recorded
             .error()
-            .or_else(|| gen_ai::tool_error(&recorded.fields))
+            .or_else(|| gen_ai::tool_error(&recorded.fields))?;
+        let from_type = recorded
+            .fields
+            .get("error.type")
+            .is_some_and(|t| t.to_string() == error);
+        let status = error
+            .parse::<u16>()
+            .ok()
+            .and_then(|code| reqwest::StatusCode::from_u16(code).ok())
+            .filter(|_| from_type && error.len() == 3);
+        Some(match status {
+            Some(status) => format!(
+                "HTTP {} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("error")
+            ),
+            None => error,
+        })
     }
 
     /// An event of the session: `parent` is the parent span's event, or the session id.

@@ -80,6 +80,30 @@ fn target(key: &str) -> Option<(Bucket, &'static str, bool)> {
     })
 }
 
+/// Whether a key holds a count: token counts, `max_tokens`, `top_k`, `seed`. A count may arrive
+/// as text: tracing-opentelemetry turns a `u64` field into a string attribute.
+fn counts(bucket: Bucket, key: &str) -> bool {
+    match bucket {
+        Bucket::Metadata => key.ends_with("_tokens"),
+        Bucket::Config => matches!(key, "max_tokens" | "top_k" | "seed" | "choice.count"),
+        _ => false,
+    }
+}
+
+/// Text that is a whole number becomes that number; anything else is kept.
+fn number_from_text(value: Value) -> Value {
+    match &value {
+        Value::String(text) => {
+            let text = text.trim();
+            text.parse::<u64>()
+                .map(Value::from)
+                .or_else(|_| text.parse::<i64>().map(Value::from))
+                .unwrap_or(value)
+        }
+        _ => value,
+    }
+}
+
 /// Where `gen_ai.system_instructions` waits for [`finish`] to make it the history's first message.
 const SYSTEM_INSTRUCTIONS: &str = "system_instructions";
 
@@ -88,12 +112,20 @@ const SYSTEM_INSTRUCTIONS: &str = "system_instructions";
 pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, &str, Value)) {
     let Some((bucket, name, parse)) = target(key) else {
         match key.strip_prefix("gen_ai.request.") {
+            Some(parameter) if counts(Bucket::Config, parameter) => {
+                put(Bucket::Config, parameter, number_from_text(value));
+            }
             Some(parameter) => put(Bucket::Config, parameter, parse_json_text(value)),
             None => put(Bucket::Metadata, key, value),
         }
         return;
     };
     let value = if parse { parse_json_text(value) } else { value };
+    let value = if counts(bucket, name) {
+        number_from_text(value)
+    } else {
+        value
+    };
     match (bucket, name) {
         (Bucket::Inputs, "chat_history") => {
             let messages = match value {
@@ -644,6 +676,24 @@ mod tests {
             fields.set(*name, FieldValue::Str((*value).to_owned()));
         }
         fields
+    }
+
+    #[test]
+    fn counts_given_as_text_become_numbers() {
+        let out = mapped(&[
+            ("gen_ai.usage.input_tokens", json!("42")),
+            ("gen_ai.usage.output_tokens", json!("9")),
+            ("gen_ai.request.max_tokens", json!("256")),
+            ("gen_ai.response.id", json!("123")),
+        ]);
+        assert_eq!(out["metadata"]["prompt_tokens"], json!(42));
+        assert_eq!(out["metadata"]["total_tokens"], json!(51));
+        assert_eq!(out["config"]["max_tokens"], json!(256));
+        assert_eq!(
+            out["metadata"]["response_id"],
+            json!("123"),
+            "ids stay text"
+        );
     }
 
     #[test]

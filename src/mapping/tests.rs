@@ -271,3 +271,30 @@ fn honeyhive_sdk_attribute_names_are_re_nested_into_their_buckets() {
     assert_eq!(event.metrics.unwrap()["score"], 0.5);
     assert_eq!(event.outputs.unwrap()["by_id"], json!({"7": true}));
 }
+
+#[test]
+fn an_error_status_with_only_an_http_code_reads_as_one() {
+    let session = seed(Fields::default());
+    let mapper = mapper();
+    let error_of = |error_type: &str| {
+        let mut span = span(
+            Role::Event { parent: session.id },
+            Arc::clone(&session),
+            vec![("error.type", FieldValue::Str(error_type.into()))],
+        );
+        span.recorded.otel_status_error = true;
+        mapper
+            .event(&span, session.id, &Children::default(), &mut 0)
+            .error
+    };
+    assert_eq!(error_of("404").as_deref(), Some("HTTP 404 Not Found"));
+    assert_eq!(
+        error_of("429").as_deref(),
+        Some("HTTP 429 Too Many Requests")
+    );
+    assert_eq!(
+        error_of("RateLimitError").as_deref(),
+        Some("RateLimitError")
+    );
+    assert_eq!(error_of("1234").as_deref(), Some("1234"));
+}
