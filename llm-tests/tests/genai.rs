@@ -148,3 +148,66 @@ async fn a_tool_calling_turn_then_an_answer_read_as_honeyhive_events() {
     // The provider error says what happened.
     assert_eq!(events[2].error.as_deref(), Some("HTTP 404 Not Found"));
 }
+
+/// A turn through tracing-opentelemetry into the exporter. (genai without content capture is
+/// `genai_content_off.rs`: the variable is the process's.)
+#[tokio::test]
+async fn the_same_turns_through_tracing_opentelemetry_and_the_exporter() {
+    use opentelemetry::trace::TracerProvider;
+    // SAFETY: set before any thread of this test binary reads the environment.
+    unsafe { std::env::set_var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true") };
+    let model_server = FakeOpenAi::start();
+    let server = Emulator::builder().start().unwrap();
+    let exporter = tracing_honeyhive::otel::HoneyHiveExporter::builder()
+        .with_api_url(server.url())
+        .build()
+        .unwrap();
+    let handle = exporter.handle();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build();
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("genai-app"));
+    let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(otel));
+    let client = client(&model_server);
+    {
+        let _turn = tracing::info_span!("support turn").entered();
+        let request = ChatRequest::new(vec![
+            ChatMessage::system("You answer questions about orders."),
+            ChatMessage::user("Where is order 7?"),
+        ]);
+        let answer = client
+            .exec_chat("gpt-4o-mini", request, None)
+            .await
+            .expect("the model answers");
+        assert_eq!(
+            answer.first_text(),
+            Some(tracing_honeyhive_llm_tests::ANSWER)
+        );
+    }
+    provider.shutdown().expect("delivered");
+    let stats = handle.stats();
+    assert_eq!(stats.delivered(), stats.produced(), "{stats:#?}");
+    let events = server.events();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let chat = &events[0];
+    assert_eq!(chat.event_name.as_deref(), Some("chat gpt-4o-mini"));
+    assert_eq!(chat.event_type.as_deref(), Some("model"));
+    let object = |v: &Option<serde_json::Value>| v.clone().unwrap_or_else(|| json!({}));
+    assert_eq!(
+        object(&chat.inputs)["chat_history"],
+        json!([
+            {"role": "system", "content": "You answer questions about orders."},
+            {"role": "user", "content": "Where is order 7?"},
+        ])
+    );
+    assert_eq!(
+        object(&chat.outputs)["content"],
+        json!(tracing_honeyhive_llm_tests::ANSWER)
+    );
+    let (prompt, completion, ..) = tracing_honeyhive_llm_tests::USAGE;
+    assert_eq!(
+        object(&chat.metadata)["total_tokens"],
+        json!(prompt + completion),
+        "counts arrive as numbers through tracing-opentelemetry"
+    );
+}
