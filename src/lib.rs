@@ -155,8 +155,22 @@
 //! | `HH_FLUSH_INTERVAL` | longest wait of an event before it is sent, in seconds | 1 |
 //! | `HH_VERBOSE` | log the URL and masked key when the exporter starts | off |
 //! | `HH_DISABLE_TRACING` | send nothing, start nothing | off |
+//! | `HH_LOGS_LEVEL` | the most verbose events kept in `metadata.logs` (`trace` … `error`, `off`) | `info` |
+//! | `HH_CAPTURE_CONTENT` | send message content (prompts, answers, tool arguments and results) | on |
 //!
 //! A value given to a builder wins over the variable; an empty variable counts as unset.
+//!
+//! # Privacy
+//!
+//! - **Logs.** Only events at `HH_LOGS_LEVEL` (`info` by default) and above are kept in
+//!   `metadata.logs`: LLM and HTTP crates log whole request and response bodies at `DEBUG` and
+//!   `TRACE`. An `ERROR` event sets the event's error whatever the level.
+//! - **Content.** With [`with_capture_content(false)`](layer::Builder::with_capture_content)
+//!   every text in inputs and outputs is replaced by `[hidden]`; roles, tool names and call ids,
+//!   finish reasons, models, token counts, timings and errors still arrive.
+//! - **Redaction.** [`with_redaction`](layer::Builder::with_redaction) runs a function of yours
+//!   on every event, session create and session update before it is sent; it may change it or
+//!   drop it ([`redact`], counted in [`Dropped::redacted`]).
 //!
 //! # Delivery
 //!
