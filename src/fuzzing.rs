@@ -9,7 +9,6 @@ use tracing::Level;
 use uuid::Uuid;
 
 use crate::emulator::schema::Body;
-use crate::layer::Sink;
 use crate::limits;
 use crate::limits::bounded;
 use crate::mapping::Mapper;

@@ -19,8 +19,6 @@ use crate::recorded::{FieldValue, FinishedSpan, Log, Recorded, Role, SessionSeed
 use visitor::{EventFields, Owning};
 
 pub use builder::Builder;
-#[cfg(fuzzing)]
-pub(crate) use visitor::Sink;
 
 /// Which spans start a HoneyHive session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -378,6 +376,9 @@ where
                 recorded.put(name, value);
             }
             if !keep && !sets_error {
+                if wanted {
+                    recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+                }
                 return;
             }
         }
