@@ -25,7 +25,7 @@ pub(crate) struct Mapper {
 
 /// The seven object fields of an event, being filled.
 #[derive(Debug, Default)]
-struct Buckets([JsonObject; 7]);
+pub(crate) struct Buckets([JsonObject; 7]);
 
 impl Buckets {
     fn get_mut(&mut self, bucket: Bucket) -> &mut JsonObject {
@@ -73,6 +73,34 @@ impl Buckets {
             node = next;
         }
         node.insert(last.to_owned(), value);
+    }
+
+    /// A dialect's placements: an empty path merges into the bucket, a dotted one is re-nested
+    /// (its top-level key noted in `renested`, for [`arrays`](Self::arrays)).
+    fn apply(&mut self, placements: Vec<Placement>, renested: &mut Vec<(Bucket, String)>) {
+        for Placement {
+            bucket,
+            path,
+            value,
+        } in placements
+        {
+            if path.is_empty() {
+                self.merge(bucket, value);
+            } else {
+                let top = path.split('.').next().unwrap_or(&path).to_owned();
+                self.put_nested(bucket, &path, value);
+                renested.push((bucket, top));
+            }
+        }
+    }
+
+    /// Objects keyed exactly `0..n` below the re-nested keys become arrays.
+    fn arrays(&mut self, renested: Vec<(Bucket, String)>) {
+        for (bucket, top) in renested {
+            if let Some(value) = self.get_mut(bucket).get_mut(&top) {
+                numbered_to_arrays(value);
+            }
+        }
     }
 
     /// The bucket's object, or `None` when empty (absent fields are omitted on the wire).
@@ -150,22 +178,7 @@ impl Mapper {
                 renested.push((bucket, top));
             } else {
                 match dialects::try_place(name, value) {
-                    Ok(placements) => {
-                        for placement in placements {
-                            let Placement {
-                                bucket,
-                                path,
-                                value,
-                            } = placement;
-                            if path.is_empty() {
-                                buckets.merge(bucket, value);
-                            } else {
-                                let top = path.split('.').next().unwrap_or(&path).to_owned();
-                                buckets.put_nested(bucket, &path, value);
-                                renested.push((bucket, top));
-                            }
-                        }
-                    }
+                    Ok(placements) => buckets.apply(placements, &mut renested),
                     Err(value) if name.starts_with("gen_ai.") => {
                         gen_ai::place(name, value, &mut |b, k, v| buckets.put(b, k, v));
                     }
@@ -173,11 +186,7 @@ impl Mapper {
                 }
             }
         }
-        for (bucket, top) in renested {
-            if let Some(value) = buckets.get_mut(bucket).get_mut(&top) {
-                numbered_to_arrays(value);
-            }
-        }
+        buckets.arrays(renested);
         if !recorded.logs.is_empty() {
             let logs: Vec<Value> = recorded
                 .logs

@@ -101,15 +101,24 @@ fn first_tool(body: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn chat_completions(State(requests): State<Requests>, Json(body): Json<Value>) -> Response {
+/// Keeps the request, and answers the missing model's with its error; else the model asked for.
+fn receive(requests: &Requests, body: &Value) -> Result<String, Box<Response>> {
     requests
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(body.clone());
     let model = body["model"].as_str().unwrap_or("gpt-4o-mini").to_owned();
     if model == MISSING_MODEL {
-        return missing_model();
+        return Err(Box::new(missing_model()));
     }
+    Ok(model)
+}
+
+async fn chat_completions(State(requests): State<Requests>, Json(body): Json<Value>) -> Response {
+    let model = match receive(&requests, &body) {
+        Ok(model) => model,
+        Err(refusal) => return *refusal,
+    };
     let answered = body["messages"]
         .as_array()
         .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"));
@@ -143,14 +152,10 @@ async fn chat_completions(State(requests): State<Requests>, Json(body): Json<Val
 }
 
 async fn responses(State(requests): State<Requests>, Json(body): Json<Value>) -> Response {
-    requests
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(body.clone());
-    let model = body["model"].as_str().unwrap_or("gpt-4o-mini").to_owned();
-    if model == MISSING_MODEL {
-        return missing_model();
-    }
+    let model = match receive(&requests, &body) {
+        Ok(model) => model,
+        Err(refusal) => return *refusal,
+    };
     let answered = body["input"]
         .as_array()
         .is_some_and(|items| items.iter().any(|i| i["type"] == "function_call_output"));

@@ -1,49 +1,39 @@
-//! genai (feature `otel`) against the fake OpenAI server, traced by the layer: a tool-calling
-//! turn, then a text answer, and a provider error.
+//! genai (feature `otel`) against the fake OpenAI server: a tool-calling turn, then a text
+//! answer, and a provider error, through the layer; a turn through tracing-opentelemetry and the
+//! exporter. genai records content only with its OpenTelemetry variable, set here for the whole
+//! binary (`genai_content_off.rs` runs without it).
 
-use std::time::Duration;
-
-use genai::adapter::AdapterKind;
 use genai::chat::{ChatMessage, ChatRequest, Tool, ToolResponse};
-use genai::resolver::{AuthData, Endpoint, ServiceTargetResolver};
-use genai::{Client, ModelIden, ServiceTarget};
-use serde_json::json;
+use serde_json::{Value, json};
 use tracing_honeyhive::HoneyHiveLayer;
-use tracing_honeyhive::emulator::Emulator;
-use tracing_honeyhive_llm_tests::FakeOpenAi;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_honeyhive::wire::EventRecord;
+use tracing_honeyhive_llm_tests::{ANSWER, FakeOpenAi, MISSING_MODEL, TOOL_ARGUMENTS, USAGE};
 
-/// A genai client whose OpenAI models are served by `server`.
-fn client(server: &FakeOpenAi) -> Client {
-    let endpoint = format!("{}/", server.url());
-    let resolver = ServiceTargetResolver::from_resolver_fn(
-        move |target: ServiceTarget| -> Result<ServiceTarget, genai::resolver::Error> {
-            Ok(ServiceTarget {
-                endpoint: Endpoint::from_owned(endpoint.clone()),
-                auth: AuthData::from_single("sk-test"),
-                model: ModelIden::new(AdapterKind::OpenAI, target.model.model_name),
-            })
-        },
-    );
-    Client::builder()
-        .with_service_target_resolver(resolver)
-        .build()
-        .expect("a genai client")
+mod common;
+use common::{Door, genai_client, traced};
+
+/// Turns genai's content capture on, before any thread reads the environment.
+fn capture_content() {
+    // SAFETY: every test of this binary sets the same value first thing, before the runtime's
+    // threads or genai read the environment.
+    unsafe { std::env::set_var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true") };
+}
+
+fn object(value: &Option<Value>) -> Value {
+    value.clone().unwrap_or_else(|| json!({}))
+}
+
+/// The events in start order.
+fn in_order(mut events: Vec<EventRecord>) -> Vec<EventRecord> {
+    events.sort_by(|a, b| a.start_time.partial_cmp(&b.start_time).unwrap());
+    events
 }
 
 #[tokio::test]
 async fn a_tool_calling_turn_then_an_answer_read_as_honeyhive_events() {
-    // genai records message content only when asked, with the OpenTelemetry variable.
-    // SAFETY: set before any thread of this test binary reads the environment.
-    unsafe { std::env::set_var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true") };
+    capture_content();
     let model_server = FakeOpenAi::start();
-    let server = Emulator::builder().start().unwrap();
-    let (layer, guard) = HoneyHiveLayer::builder()
-        .with_api_url(server.url())
-        .build()
-        .unwrap();
-    let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
-    let client = client(&model_server);
+    let client = genai_client(&model_server);
     let lookup = Tool::new("lookup_order")
         .with_description("Looks an order up by its number")
         .with_schema(json!({
@@ -51,7 +41,7 @@ async fn a_tool_calling_turn_then_an_answer_read_as_honeyhive_events() {
             "properties": {"order": {"type": "integer"}},
             "required": ["order"],
         }));
-    {
+    let server = traced(Door::Layer(Box::new(HoneyHiveLayer::builder())), async {
         let _turn = tracing::info_span!("support turn").entered();
         let request = ChatRequest::new(vec![
             ChatMessage::system("You answer questions about orders."),
@@ -73,23 +63,18 @@ async fn a_tool_calling_turn_then_an_answer_read_as_honeyhive_events() {
             .exec_chat("gpt-4o-mini", request, None)
             .await
             .expect("the model answers");
-        assert_eq!(
-            second.first_text(),
-            Some(tracing_honeyhive_llm_tests::ANSWER)
-        );
+        assert_eq!(second.first_text(), Some(ANSWER));
         let failed = client
             .exec_chat(
-                tracing_honeyhive_llm_tests::MISSING_MODEL,
+                MISSING_MODEL,
                 ChatRequest::new(vec![ChatMessage::user("Hi")]),
                 None,
             )
             .await;
         assert!(failed.is_err());
-    }
-    guard.flush(Duration::from_secs(20)).expect("delivered");
-    let mut events = server.events();
-    events.sort_by(|a, b| a.start_time.partial_cmp(&b.start_time).unwrap());
-    let object = |v: &Option<serde_json::Value>| v.clone().unwrap_or_else(|| json!({}));
+    })
+    .await;
+    let events = in_order(server.events());
     for event in &events {
         println!(
             "{} [{}] chat_history {} outputs {} tokens {} error {:?}",
@@ -125,7 +110,7 @@ async fn a_tool_calling_turn_then_an_answer_read_as_honeyhive_events() {
     assert_eq!(outputs["finish_reason"], json!("tool_calls"));
     assert_eq!(
         outputs["tool_calls"][0]["function"],
-        json!({"name": "lookup_order", "arguments": tracing_honeyhive_llm_tests::TOOL_ARGUMENTS})
+        json!({"name": "lookup_order", "arguments": TOOL_ARGUMENTS})
     );
     assert_eq!(
         object(&events[0].config)["tools"][0]["name"],
@@ -135,12 +120,9 @@ async fn a_tool_calling_turn_then_an_answer_read_as_honeyhive_events() {
     let history = object(&events[1].inputs)["chat_history"].clone();
     assert_eq!(history[3]["role"], json!("tool"));
     assert_eq!(history[3]["tool_call_id"], json!("call_lookup_1"));
-    assert_eq!(
-        object(&events[1].outputs)["content"],
-        json!(tracing_honeyhive_llm_tests::ANSWER)
-    );
+    assert_eq!(object(&events[1].outputs)["content"], json!(ANSWER));
     let metadata = object(&events[1].metadata);
-    let (prompt, completion, cached, reasoning) = tracing_honeyhive_llm_tests::USAGE;
+    let (prompt, completion, cached, reasoning) = USAGE;
     assert_eq!(metadata["prompt_tokens"], json!(prompt));
     assert_eq!(metadata["total_tokens"], json!(prompt + completion));
     assert_eq!(metadata["cache_read_input_tokens"], json!(cached));
@@ -149,27 +131,12 @@ async fn a_tool_calling_turn_then_an_answer_read_as_honeyhive_events() {
     assert_eq!(events[2].error.as_deref(), Some("HTTP 404 Not Found"));
 }
 
-/// A turn through tracing-opentelemetry into the exporter. (genai without content capture is
-/// `genai_content_off.rs`: the variable is the process's.)
 #[tokio::test]
-async fn the_same_turns_through_tracing_opentelemetry_and_the_exporter() {
-    use opentelemetry::trace::TracerProvider;
-    // SAFETY: set before any thread of this test binary reads the environment.
-    unsafe { std::env::set_var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true") };
+async fn a_turn_through_tracing_opentelemetry_and_the_exporter_reads_the_same() {
+    capture_content();
     let model_server = FakeOpenAi::start();
-    let server = Emulator::builder().start().unwrap();
-    let exporter = tracing_honeyhive::otel::HoneyHiveExporter::builder()
-        .with_api_url(server.url())
-        .build()
-        .unwrap();
-    let handle = exporter.handle();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .build();
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("genai-app"));
-    let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(otel));
-    let client = client(&model_server);
-    {
+    let client = genai_client(&model_server);
+    let server = traced(Door::Exporter, async {
         let _turn = tracing::info_span!("support turn").entered();
         let request = ChatRequest::new(vec![
             ChatMessage::system("You answer questions about orders."),
@@ -179,20 +146,14 @@ async fn the_same_turns_through_tracing_opentelemetry_and_the_exporter() {
             .exec_chat("gpt-4o-mini", request, None)
             .await
             .expect("the model answers");
-        assert_eq!(
-            answer.first_text(),
-            Some(tracing_honeyhive_llm_tests::ANSWER)
-        );
-    }
-    provider.shutdown().expect("delivered");
-    let stats = handle.stats();
-    assert_eq!(stats.delivered(), stats.produced(), "{stats:#?}");
+        assert_eq!(answer.first_text(), Some(ANSWER));
+    })
+    .await;
     let events = server.events();
     assert_eq!(events.len(), 1, "{events:#?}");
     let chat = &events[0];
     assert_eq!(chat.event_name.as_deref(), Some("chat gpt-4o-mini"));
     assert_eq!(chat.event_type.as_deref(), Some("model"));
-    let object = |v: &Option<serde_json::Value>| v.clone().unwrap_or_else(|| json!({}));
     assert_eq!(
         object(&chat.inputs)["chat_history"],
         json!([
@@ -200,11 +161,8 @@ async fn the_same_turns_through_tracing_opentelemetry_and_the_exporter() {
             {"role": "user", "content": "Where is order 7?"},
         ])
     );
-    assert_eq!(
-        object(&chat.outputs)["content"],
-        json!(tracing_honeyhive_llm_tests::ANSWER)
-    );
-    let (prompt, completion, ..) = tracing_honeyhive_llm_tests::USAGE;
+    assert_eq!(object(&chat.outputs)["content"], json!(ANSWER));
+    let (prompt, completion, ..) = USAGE;
     assert_eq!(
         object(&chat.metadata)["total_tokens"],
         json!(prompt + completion),

@@ -10,7 +10,9 @@ use tracing_honeyhive::HoneyHiveLayer;
 use tracing_honeyhive::emulator::Emulator;
 use tracing_honeyhive::wire::EventRecord;
 use tracing_honeyhive_llm_tests::FakeOpenAi;
-use tracing_subscriber::layer::SubscriberExt;
+
+mod common;
+use common::{Door, traced};
 
 #[derive(Debug, thiserror::Error)]
 #[error("no such order")]
@@ -79,46 +81,6 @@ fn agent(
         .default_max_turns(3)
         .record_content_telemetry(record_content)
         .build()
-}
-
-/// How the spans reach the local server.
-enum Door {
-    Layer(Box<tracing_honeyhive::layer::Builder>),
-    Exporter,
-}
-
-/// Runs `work` with rig's spans going through `door` to a fresh local server; returns it,
-/// everything delivered.
-async fn traced<F: std::future::Future<Output = ()>>(door: Door, work: F) -> Emulator {
-    let server = Emulator::builder().start().unwrap();
-    match door {
-        Door::Layer(builder) => {
-            let (layer, guard) = builder.with_api_url(server.url()).build().unwrap();
-            let _default =
-                tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
-            work.await;
-            guard.flush(Duration::from_secs(20)).expect("delivered");
-        }
-        Door::Exporter => {
-            use opentelemetry::trace::TracerProvider;
-            let exporter = tracing_honeyhive::otel::HoneyHiveExporter::builder()
-                .with_api_url(server.url())
-                .build()
-                .unwrap();
-            let handle = exporter.handle();
-            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .build();
-            let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("rig-app"));
-            let _default =
-                tracing::subscriber::set_default(tracing_subscriber::registry().with(otel));
-            work.await;
-            provider.shutdown().expect("delivered");
-            let stats = handle.stats();
-            assert_eq!(stats.delivered(), stats.produced(), "{stats:#?}");
-        }
-    }
-    server
 }
 
 /// The events of the only session, in start order, and the session.

@@ -598,77 +598,22 @@ mod tests {
 
     use super::*;
 
-    /// The buckets a list of attributes becomes, applied as mapping.rs applies placements:
-    /// dotted paths re-nested (a value in the way replaced), an empty path merging an object,
-    /// then objects keyed `0..n` turned into arrays under each top-level key a path touched.
+    /// The buckets a list of attributes becomes, applied by the mapping's own code: dotted
+    /// paths re-nested, an empty path merging an object, objects keyed `0..n` made arrays.
     fn apply(attributes: &[(&str, Value)]) -> Value {
-        let mut buckets = Map::new();
-        let mut touched: Vec<(&'static str, String)> = Vec::new();
+        let mut buckets = crate::mapping::Buckets::default();
+        let mut renested = Vec::new();
         for (name, value) in attributes {
             let placements =
                 place(name, value.clone()).unwrap_or_else(|| panic!("{name} belongs to a dialect"));
-            for Placement {
-                bucket,
-                path,
-                value,
-            } in placements
-            {
-                let target = buckets
-                    .entry(bucket.name())
-                    .or_insert_with(|| json!({}))
-                    .as_object_mut()
-                    .expect("a bucket is an object");
-                if path.is_empty() {
-                    match value {
-                        Value::Object(map) => target.extend(map),
-                        other => {
-                            target.insert("value".into(), other);
-                        }
-                    }
-                    continue;
-                }
-                put_nested(target, &path, value);
-                let top = path.split('.').next().unwrap_or(&path).to_owned();
-                if !touched.contains(&(bucket.name(), top.clone())) {
-                    touched.push((bucket.name(), top));
-                }
-            }
+            buckets.apply(placements, &mut renested);
         }
-        for (bucket, top) in touched {
-            if let Some(value) = buckets[bucket].get_mut(&top) {
-                numbered_to_arrays(value);
-            }
-        }
-        Value::Object(buckets)
-    }
-
-    fn put_nested(mut node: &mut Map<String, Value>, path: &str, value: Value) {
-        let mut segments: Vec<&str> = path.split('.').collect();
-        let last = segments.pop().expect("a path has a segment");
-        for segment in segments {
-            let slot = node.entry(segment).or_insert_with(|| json!({}));
-            if !slot.is_object() {
-                *slot = json!({});
-            }
-            node = slot.as_object_mut().expect("made an object");
-        }
-        node.insert(last.to_owned(), value);
-    }
-
-    fn numbered_to_arrays(value: &mut Value) {
-        let Value::Object(map) = value else {
-            return;
-        };
-        map.values_mut().for_each(numbered_to_arrays);
-        let numbered =
-            !map.is_empty() && (0..map.len()).all(|i| map.contains_key(i.to_string().as_str()));
-        if numbered {
-            let mut map = std::mem::take(map);
-            let items = (0..map.len())
-                .map(|i| map.remove(i.to_string().as_str()).unwrap_or(Value::Null))
-                .collect();
-            *value = Value::Array(items);
-        }
+        buckets.arrays(renested);
+        let objects: Map<String, Value> = Bucket::ALL
+            .into_iter()
+            .filter_map(|b| Some((b.name().to_owned(), Value::Object(buckets.take(b)?))))
+            .collect();
+        Value::Object(objects)
     }
 
     fn placement(bucket: Bucket, path: &str, value: Value) -> Placement {
