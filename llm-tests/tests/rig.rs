@@ -1,8 +1,6 @@
 //! rig (`rig-core` and `rig-agent`) against the fake OpenAI server, traced by the layer and by
 //! tracing-opentelemetry into the exporter: what a HoneyHive user sees of an agent turn.
 
-use std::time::Duration;
-
 use rig_agent::AgentBuilder;
 use rig_core::providers::openai::OpenAIConfig;
 use serde_json::{Value, json};
