@@ -65,7 +65,7 @@ fn closing_a_span_allocates_nothing_on_the_application_thread() {
         }
     });
     let report = guard.flush(Duration::from_secs(20)).expect("delivered");
-    assert_eq!(report.delivered, 200);
+    assert_eq!(report.stats.delivered(), 200);
     eprintln!(
         "allocations on the application thread, per request of two spans: opening and \
          recording {:?} (first, last), closing {:?} (most)",

@@ -104,7 +104,7 @@ fn the_exporters_own_tracing_never_becomes_sessions_or_events() {
         drop(info_span!("answer").entered());
     }
     let report = guard.flush(Duration::from_secs(20)).unwrap();
-    assert_eq!(report.delivered, 9);
+    assert_eq!(report.stats.delivered(), 9);
     let requests = server.requests().len();
     // Let anything the exporter traced while sending have its chance to loop back.
     std::thread::sleep(Duration::from_millis(300));

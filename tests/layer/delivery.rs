@@ -61,8 +61,11 @@ fn many_concurrent_sessions_from_8_threads_are_each_delivered_exactly_once() {
         harness.server.repeated_events(),
         harness.server.requests().len()
     );
-    assert_eq!(report.delivered, total as u64, "{report:?}");
+    // The flush reports what it delivered; on a loaded machine some sessions went before it
+    // was asked, so the counters, not the report, say that every span landed.
+    assert!(report.is_complete(), "{report:?}");
     let stats = report.stats;
+    assert_eq!(stats.delivered(), total as u64, "{stats:?}");
     assert_eq!(stats.spans_queued, total as u64);
     assert_eq!(stats.events_sent, (THREADS * SESSIONS * EVENTS) as u64);
     assert_eq!(stats.sessions_completed, (THREADS * SESSIONS) as u64);
@@ -111,7 +114,7 @@ fn many_sessions_from_tokio_tasks_are_each_delivered_exactly_once() {
         harness.server.events().len(),
         harness.server.repeated_events()
     );
-    assert_eq!(report.delivered, (TASKS * 4) as u64, "{report:?}");
+    assert_eq!(report.stats.delivered(), (TASKS * 4) as u64, "{report:?}");
     let counts = events_per_session(&harness.server);
     assert_eq!(counts.len(), TASKS);
     assert!(counts.values().all(|&n| n == 3), "{counts:?}");
@@ -202,7 +205,7 @@ fn retry_after_is_honoured_before_the_session_is_sent_again() {
         started.elapsed() >= Duration::from_secs(1),
         "waited as asked"
     );
-    assert_eq!(report.delivered, 1);
+    assert_eq!(report.stats.delivered(), 1);
     assert_eq!(report.stats.requests_retried, 1);
     let statuses: Vec<Option<u16>> = harness.server.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [Some(429), Some(200)]);
@@ -220,7 +223,7 @@ fn server_errors_and_dropped_connections_are_retried_until_delivered() {
         let _step = info_span!("step").entered();
     });
     let report = harness.flush();
-    assert_eq!(report.delivered, 2);
+    assert_eq!(report.stats.delivered(), 2);
     assert_eq!(report.stats.requests_retried, 4);
     assert_eq!(harness.server.events().len(), 1);
     assert_eq!(harness.server.repeated_events(), 0);
@@ -289,8 +292,8 @@ fn a_batch_answered_400_is_split_so_only_the_refused_event_is_lost() {
         }
     });
     let report = harness.flush();
-    assert_eq!(report.failed, 1, "{report:?}");
-    assert_eq!(report.delivered, 4, "three events and the session");
+    assert_eq!(report.stats.refused(), 1, "{report:?}");
+    assert_eq!(report.stats.delivered(), 4, "three events and the session");
     assert_eq!(report.stats.events_rejected, 1);
     assert_eq!(
         report.stats.requests_retried, 0,
@@ -386,7 +389,6 @@ fn a_wrong_api_key_fails_the_session_counts_it_and_says_so() {
         drop(info_span!("step").entered());
     });
     let report = harness.flush();
-    assert_eq!(report.failed, 2, "{report:?}");
     assert_eq!(report.stats.dropped.unauthorized, 2, "{report:?}");
     assert_eq!(report.stats.sessions_failed + report.stats.events_failed, 0);
     let messages = harness.diagnostics.messages();
@@ -490,7 +492,7 @@ async fn shutting_down_inside_a_multi_thread_runtime_delivers_and_does_not_panic
     traced_work(harness.dispatch.clone()).await;
     let (server, report) = harness.shutdown(PATIENCE);
     assert!(report.is_complete(), "{report:?}");
-    assert_eq!(report.delivered, 2);
+    assert_eq!(report.stats.delivered(), 2);
     assert_eq!(server.events().len(), 1);
 }
 
@@ -513,7 +515,7 @@ fn a_job_cut_off_at_the_shutdown_deadline_counts_what_it_delivered_once() {
         stats.dropped.shutdown, 1,
         "only the session's end: {stats:?}"
     );
-    assert_eq!(report.delivered, 2, "{report:?}");
+    assert_eq!(report.stats.delivered(), 2, "{report:?}");
     assert_eq!(report.undelivered, 1, "{report:?}");
     assert_eq!(
         stats.spans_queued,

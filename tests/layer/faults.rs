@@ -213,7 +213,7 @@ fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests() {
     handle.set_api_key(KEY).expect("a valid key");
     sessions(&harness, 3);
     let report = harness.flush();
-    assert_eq!(report.delivered, 6, "{report:?}");
+    assert_eq!(report.stats.delivered(), 6, "{report:?}");
     assert_eq!(finish(harness).delivered(), 6);
 }
 
@@ -232,7 +232,8 @@ fn after_a_refused_key_an_accepted_probe_resumes_sending() {
     sessions(&harness, 2);
     let report = harness.flush();
     assert_eq!(
-        report.delivered, 4,
+        report.stats.delivered(),
+        4,
         "the probe and what follows: {report:?}"
     );
     said_once(&harness.diagnostics, "accepts the API key again");
@@ -468,7 +469,7 @@ fn json_nested_deeper_than_the_limit_is_cut_and_the_event_still_lands() {
         drop(step.entered());
     });
     let report = harness.flush();
-    assert_eq!(report.delivered, 2, "{report:?}");
+    assert_eq!(report.stats.delivered(), 2, "{report:?}");
     assert_eq!(report.stats.fields_truncated, 1);
     let inputs = harness.event("deep").inputs.unwrap();
     let mut node = &inputs["tree"];
@@ -549,7 +550,7 @@ fn unexpected_success_bodies_are_taken_as_accepted() {
     assert!(report.is_complete(), "{report:?}");
     // The create's answer was not JSON, but its 200 stands: the session got its events. The
     // batch answer lacked `success`; taken as accepted.
-    assert_eq!(report.delivered, 2, "{report:?}");
+    assert_eq!(report.stats.delivered(), 2, "{report:?}");
     said_once(&harness.diagnostics, "answer was unexpected");
     finish(harness);
 }
@@ -630,7 +631,7 @@ fn oversized_and_odd_values_are_trimmed_to_the_size_policy_and_land() {
     });
     let report = harness.flush();
     assert!(report.is_complete(), "{report:?}");
-    assert_eq!(report.delivered, 5, "every event lands: {report:?}");
+    assert_eq!(report.stats.delivered(), 5, "every event lands: {report:?}");
     assert!(report.stats.fields_truncated >= 2, "{report:?}");
     let document = harness.event("huge field").inputs.unwrap()["document"].clone();
     assert!(document.as_str().unwrap().len() <= 256 * 1024 + 64);
@@ -763,7 +764,7 @@ fn bursts_of_5xx_and_cut_connections_are_retried_without_duplicate_events() {
         }
     });
     let report = harness.flush();
-    assert_eq!(report.delivered, 40, "{report:?}");
+    assert_eq!(report.stats.delivered(), 40, "{report:?}");
     let statuses: Vec<Option<u16>> = harness.server.requests().iter().map(|r| r.status).collect();
     let failed = statuses
         .iter()
