@@ -15,7 +15,7 @@ use crate::mapping::Mapper;
 use crate::recorded::{Bucket, Children, FieldValue, FinishedSpan, Recorded, Role, SessionSeed};
 
 /// Field names the mapping routes or treats specially; a field is given by its index here.
-pub const NAMES: [&str; 32] = [
+pub const NAMES: [&str; 56] = [
     "inputs",
     "inputs.question",
     "outputs",
@@ -46,6 +46,30 @@ pub const NAMES: [&str; 32] = [
     "gen_ai.output.messages",
     "gen_ai.system_instructions",
     "gen_ai.request.temperature",
+    "gen_ai.tool.definitions",
+    "gen_ai.tool.call.outcome",
+    "gen_ai.tool.call.result",
+    "error.type",
+    "gen_ai.prompt.0.role",
+    "gen_ai.prompt.0.content",
+    "gen_ai.prompt.1.tool_calls.0.arguments",
+    "gen_ai.completion.0.content",
+    "gen_ai.completion.0.tool_calls.0.name",
+    "openinference.span.kind",
+    "llm.input_messages.0.message.role",
+    "llm.input_messages.0.message.contents.0.message_content.text",
+    "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments",
+    "llm.invocation_parameters",
+    "llm.token_count.prompt",
+    "input.value",
+    "metadata",
+    "traceloop.span.kind",
+    "traceloop.entity.input",
+    "langfuse.observation.type",
+    "langfuse.observation.input",
+    "langfuse.observation.usage_details",
+    "langfuse.usage",
+    "honeyhive_inputs.chat_history.0.role",
     "plain",
     "a.b.c",
 ];
