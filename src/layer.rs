@@ -254,7 +254,10 @@ where
         }
         let mut recorded = Recorded::default();
         // One allocation of the right size, instead of growing as fields are recorded.
-        recorded.fields.0.reserve_exact(attrs.metadata().fields().len());
+        recorded
+            .fields
+            .0
+            .reserve_exact(attrs.metadata().fields().len());
         self.record(&mut recorded, attrs);
         let start_ms = now_ms();
         // A grouping key joins the session it names; one that is not a UUID names a derived one,
