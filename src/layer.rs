@@ -356,49 +356,33 @@ where
         let wanted = *metadata.level() <= self.settings.logs_level;
         let keep = wanted && recorded.logs.len() < self.settings.max_events_per_span;
         let sets_error = is_error && recorded.error.is_none();
-        // Some crates (swiftide) record a span's Langfuse fields on events inside it, often at
-        // DEBUG: they belong to the span, whatever the logs level.
+        // Some crates (swiftide) record a span's own fields on events inside it, often at DEBUG:
+        // they are the span's, whatever the logs level.
         let lifts = metadata
             .fields()
             .iter()
-            .any(|f| f.name().starts_with(LANGFUSE_PREFIX));
-        if !keep && !sets_error && !lifts {
-            if wanted {
-                recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+            .any(|f| crate::recorded::belongs_to_span(f.name()));
+        if keep || sets_error || lifts {
+            let mut event_fields = EventFields::default();
+            let mut visitor = Owning::new(&mut event_fields, self.settings.max_field_bytes);
+            event.record(&mut visitor);
+            self.count_truncated(visitor.truncated);
+            recorded.lift(&mut event_fields.fields);
+            if sets_error {
+                recorded.error = Some(error_text(&event_fields, metadata.name()));
             }
-            return;
-        }
-        let mut event_fields = EventFields::default();
-        let mut visitor = Owning::new(&mut event_fields, self.settings.max_field_bytes);
-        event.record(&mut visitor);
-        self.count_truncated(visitor.truncated);
-        if lifts {
-            let (lifted, rest) = std::mem::take(&mut event_fields.fields.0)
-                .into_iter()
-                .partition(|(name, _)| name.starts_with(LANGFUSE_PREFIX));
-            event_fields.fields.0 = rest;
-            for (name, value) in lifted {
-                recorded.put(name, value);
-            }
-            if !keep && !sets_error {
-                if wanted {
-                    recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
-                }
+            if keep {
+                recorded.logs.push(Log {
+                    time_ms: now_ms(),
+                    level: *metadata.level(),
+                    target: metadata.target().into(),
+                    message: event_fields.message,
+                    fields: event_fields.fields,
+                });
                 return;
             }
         }
-        if sets_error {
-            recorded.error = Some(error_text(&event_fields, metadata.name()));
-        }
-        if keep {
-            recorded.logs.push(Log {
-                time_ms: now_ms(),
-                level: *metadata.level(),
-                target: metadata.target().into(),
-                message: event_fields.message,
-                fields: event_fields.fields,
-            });
-        } else if wanted {
+        if wanted {
             recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
         }
     }
@@ -426,9 +410,6 @@ where
         producer.send(finished);
     }
 }
-
-/// The prefix of the Langfuse fields an event may carry for its span.
-pub(crate) const LANGFUSE_PREFIX: &str = "langfuse.";
 
 /// The error an `ERROR` event reports: its message, else its fields, else its name.
 fn error_text(event: &EventFields, name: &str) -> String {

@@ -184,7 +184,28 @@ pub(crate) fn flag(value: &FieldValue) -> Option<bool> {
     }
 }
 
+/// Whether a field recorded on an event inside a span is the span's own: Langfuse's fields,
+/// which some crates (swiftide) record on events rather than on the span.
+pub(crate) fn belongs_to_span(name: &str) -> bool {
+    name.starts_with("langfuse.")
+}
+
 impl Recorded {
+    /// Moves the fields of an event inside the span that are the span's own
+    /// ([`belongs_to_span`]) onto the span; the rest stay the event's.
+    pub(crate) fn lift(&mut self, event_fields: &mut Fields) {
+        if !event_fields.0.iter().any(|(n, _)| belongs_to_span(n)) {
+            return;
+        }
+        let (own, rest) = std::mem::take(&mut event_fields.0)
+            .into_iter()
+            .partition(|(name, _)| belongs_to_span(name));
+        event_fields.0 = rest;
+        for (name, value) in own {
+            self.put(name, value);
+        }
+    }
+
     /// Records one attribute: a control name (`honeyhive.*`, HoneyHive's SDK spellings,
     /// `otel.*`) steers the mapping, any other name is kept as a field for it to route.
     pub(crate) fn put(&mut self, name: Name, value: FieldValue) {
@@ -371,6 +392,20 @@ mod tests {
         assert_eq!(
             recorded.fields.0,
             vec![(owned("inputs.q"), FieldValue::Str("again".into()))]
+        );
+    }
+
+    #[test]
+    fn an_events_langfuse_fields_are_lifted_onto_the_span_and_the_rest_stay() {
+        let mut recorded = Recorded::default();
+        let mut event = Fields::default();
+        event.set("langfuse.model", FieldValue::Str("gpt-4o".into()));
+        event.set("attempt", FieldValue::I64(2));
+        recorded.lift(&mut event);
+        assert_eq!(event.0, vec![("attempt".into(), FieldValue::I64(2))]);
+        assert_eq!(
+            recorded.fields.get("langfuse.model"),
+            Some(&FieldValue::Str("gpt-4o".into()))
         );
     }
 

@@ -266,13 +266,9 @@ impl Converter {
         for event in events.events {
             let mut fields = Fields::default();
             for (name, value) in self.attributes(event.attributes, truncated) {
-                // Langfuse fields on an event are the span's, as the layer reads them.
-                if name.starts_with(crate::layer::LANGFUSE_PREFIX) {
-                    recorded.put(name, value);
-                } else {
-                    fields.set(name, value);
-                }
+                fields.set(name, value);
             }
+            recorded.lift(&mut fields);
             if event.name == EXCEPTION {
                 let text = |name: &str| fields.get(name).map(|v| v.to_string());
                 if recorded.error.is_none() {
