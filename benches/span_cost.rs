@@ -20,8 +20,6 @@
 //! cargo bench --all-features --bench span_cost
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -38,28 +36,10 @@ use tracing_subscriber::layer::SubscriberExt;
 /// Spans in one workload.
 const SPANS: u64 = 11;
 
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
+#[path = "../tests/common/counting.rs"]
+mod counting;
 
-/// The system allocator, counting this thread's allocations.
-struct Counting;
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        unsafe { System.realloc(ptr, layout, size) }
-    }
-}
+use counting::{Counting, allocations};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -195,11 +175,11 @@ fn span_cost(c: &mut Criterion) {
     for subject in &subjects {
         let runs = 2_000;
         let per_span = tracing::dispatcher::with_default(&subject.dispatch, || {
-            let before = ALLOCATIONS.with(Cell::get);
+            let before = allocations();
             for _ in 0..runs {
                 workload(&prompt);
             }
-            (ALLOCATIONS.with(Cell::get) - before) as f64 / (runs * SPANS) as f64
+            (allocations() - before) as f64 / (runs * SPANS) as f64
         });
         println!("  {:<58} {per_span:>6.2}", subject.name);
         server.clear();
