@@ -151,6 +151,7 @@ pub fn check(input: FuzzSpan) {
         start_ms: input.start_ms,
         duration_ms: input.duration_ms,
         recorded,
+        draft: Default::default(),
         owns_joined_session: false,
         session_json: Vec::new(),
         trace_session: None,

@@ -15,8 +15,8 @@ use tracing_subscriber::registry::LookupSpan;
 use uuid::Uuid;
 
 use crate::pipeline::{self, Producer};
-use crate::recorded::{FieldValue, FinishedSpan, Log, Recorded, Role, SessionSeed};
-use visitor::{EventFields, Owning};
+use crate::recorded::{DraftValue, Fields, FinishedSpan, Role, SessionSeed};
+use visitor::{Into, Recorder};
 
 pub use builder::Builder;
 
@@ -164,8 +164,14 @@ impl HoneyHiveLayer {
         self.with_span
     }
 
-    fn record(&self, recorded: &mut Recorded, fields: &dyn RecordFields) {
-        let mut visitor = Owning::new(recorded, self.settings.max_field_bytes);
+    /// Records `fields` into the span's draft (its control fields into its recorded form).
+    fn record(&self, span: &mut FinishedSpan, into: Into, fields: &dyn RecordFields) {
+        let mut visitor = Recorder::new(
+            &mut span.draft,
+            &mut span.recorded,
+            into,
+            self.settings.max_field_bytes,
+        );
         fields.record_into(&mut visitor);
         self.count_truncated(visitor.truncated);
     }
@@ -183,7 +189,8 @@ impl HoneyHiveLayer {
     }
 
     /// Whether a span with no session above it starts one.
-    fn starts_session(&self, recorded: &Recorded, has_parent: bool) -> bool {
+    fn starts_session(&self, span: &FinishedSpan, has_parent: bool) -> bool {
+        let recorded = &span.recorded;
         match (recorded.session_flag, self.settings.session_roots) {
             (Some(false), _) => false,
             (_, SessionRoots::AllRoots) => !has_parent,
@@ -191,24 +198,36 @@ impl HoneyHiveLayer {
         }
     }
 
-    fn session_name(&self, recorded: &Recorded, span_name: &str) -> String {
-        crate::mapping::session_name(recorded, self.settings.session_name.as_deref(), span_name)
+    /// The session a span starts or joins: its name, from the span's fields.
+    fn session_name(&self, span: &FinishedSpan, fields: &Fields, span_name: &str) -> String {
+        crate::mapping::session_name(
+            span.recorded.session_name.as_deref(),
+            fields,
+            self.settings.session_name.as_deref(),
+            span_name,
+        )
     }
 }
 
-/// `Attributes` and `Record` both record into a visitor.
+/// `Attributes`, `Record` and `Event` all record into a visitor.
 trait RecordFields {
-    fn record_into(&self, visitor: &mut Owning<'_, Recorded>);
+    fn record_into(&self, visitor: &mut Recorder<'_>);
 }
 
 impl RecordFields for Attributes<'_> {
-    fn record_into(&self, visitor: &mut Owning<'_, Recorded>) {
+    fn record_into(&self, visitor: &mut Recorder<'_>) {
         self.record(visitor);
     }
 }
 
 impl RecordFields for Record<'_> {
-    fn record_into(&self, visitor: &mut Owning<'_, Recorded>) {
+    fn record_into(&self, visitor: &mut Recorder<'_>) {
+        self.record(visitor);
+    }
+}
+
+impl RecordFields for Event<'_> {
+    fn record_into(&self, visitor: &mut Recorder<'_>) {
         self.record(visitor);
     }
 }
@@ -252,26 +271,29 @@ where
             // Outside any session and unable to start one: nothing to record.
             return;
         }
-        let mut recorded = Recorded::default();
-        // One allocation of the right size, instead of growing as fields are recorded.
-        recorded
-            .fields
-            .0
-            .reserve_exact(attrs.metadata().fields().len());
-        self.record(&mut recorded, attrs);
+        let Some(producer) = &self.producer else {
+            return;
+        };
+        let metadata = span.metadata();
+        let mut finished = producer.fresh();
+        // One allocation of the right size at most, instead of growing as fields are recorded.
+        finished.draft.reserve_fields(metadata.fields().len());
+        self.record(&mut finished, Into::Span, attrs);
         let start_ms = now_ms();
         // A grouping key joins the session it names; one that is not a UUID names a derived one,
         // and is kept visible as `metadata["honeyhive.session_key"]`.
-        let key = recorded
+        let key = finished
+            .recorded
             .session_id
             .take()
             .filter(|key| !key.trim().is_empty());
         let joined = key.map(|key| {
             let id = crate::ids::session_id_for_key(&key);
             if !crate::ids::is_uuid(&key) {
-                recorded
-                    .fields
-                    .set("honeyhive.session_key", FieldValue::Str(key));
+                let text = finished.draft.push_str(&key, usize::MAX, &mut 0);
+                finished
+                    .draft
+                    .set("honeyhive.session_key", DraftValue::Text(text));
             }
             id
         });
@@ -280,8 +302,8 @@ where
                 id: session_id,
                 joined: true,
                 trace: false,
-                name: self.session_name(&recorded, span.name()),
-                source: recorded.source.clone(),
+                name: self.session_name(&finished, &finished.draft.to_fields(), span.name()),
+                source: finished.recorded.source.clone(),
                 start_ms,
                 fields: Default::default(),
             };
@@ -289,36 +311,30 @@ where
             (Arc::new(seed), role, Uuid::new_v4(), true)
         } else if let Some((session, parent)) = parent {
             (session, Role::Event { parent }, Uuid::new_v4(), false)
-        } else if self.starts_session(&recorded, parent_span.is_some()) {
+        } else if self.starts_session(&finished, parent_span.is_some()) {
+            let fields = finished.draft.to_fields();
             let seed = SessionSeed {
                 id: Uuid::new_v4(),
                 joined: false,
                 trace: false,
-                name: self.session_name(&recorded, span.name()),
-                source: recorded.source.clone(),
+                name: self.session_name(&finished, &fields, span.name()),
+                source: finished.recorded.source.clone(),
                 start_ms,
-                fields: recorded.fields.clone(),
+                fields,
             };
             let id = seed.id;
             (Arc::new(seed), Role::Session, id, true)
         } else {
+            producer.recycle(finished);
             return;
         };
-        let metadata = span.metadata();
-        let finished = Box::new(FinishedSpan {
-            session,
-            role,
-            event_id,
-            name: metadata.name().into(),
-            target: metadata.target().into(),
-            level: *metadata.level(),
-            start_ms,
-            duration_ms: 0.0,
-            recorded,
-            owns_joined_session: false,
-            session_json: Vec::new(),
-            trace_session: None,
-        });
+        finished.session = session;
+        finished.role = role;
+        finished.event_id = event_id;
+        finished.name = metadata.name().into();
+        finished.target = metadata.target().into();
+        finished.level = *metadata.level();
+        finished.start_ms = start_ms;
         span.extensions_mut().insert(SpanData {
             owns_session,
             started: Instant::now(),
@@ -335,7 +351,7 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            self.record(&mut data.span.recorded, values);
+            self.record(&mut data.span, Into::Span, values);
         }
     }
 
@@ -351,11 +367,10 @@ where
             return;
         };
         let metadata = event.metadata();
-        let is_error = *metadata.level() == Level::ERROR;
-        let recorded = &mut data.span.recorded;
+        let finished = &mut *data.span;
         let wanted = *metadata.level() <= self.settings.logs_level;
-        let keep = wanted && recorded.logs.len() < self.settings.max_events_per_span;
-        let sets_error = is_error && recorded.error.is_none();
+        let keep = wanted && finished.draft.logs() < self.settings.max_events_per_span;
+        let sets_error = *metadata.level() == Level::ERROR && finished.recorded.error.is_none();
         // Some crates (swiftide) record a span's own fields on events inside it, often at DEBUG:
         // they are the span's, whatever the logs level.
         let lifts = metadata
@@ -363,27 +378,21 @@ where
             .iter()
             .any(|f| crate::recorded::belongs_to_span(f.name()));
         if keep || sets_error || lifts {
-            let mut event_fields = EventFields::default();
-            let mut visitor = Owning::new(&mut event_fields, self.settings.max_field_bytes);
-            event.record(&mut visitor);
-            self.count_truncated(visitor.truncated);
-            recorded.lift(&mut event_fields.fields);
+            finished
+                .draft
+                .begin_log(now_ms(), *metadata.level(), metadata.target());
+            self.record(finished, Into::Event, event);
             if sets_error {
-                recorded.error = Some(error_text(&event_fields, metadata.name()));
+                finished.recorded.error = Some(finished.draft.last_log_text(metadata.name()));
             }
             if keep {
-                recorded.logs.push(Log {
-                    time_ms: now_ms(),
-                    level: *metadata.level(),
-                    target: metadata.target().into(),
-                    message: event_fields.message,
-                    fields: event_fields.fields,
-                });
                 return;
             }
+            // Recorded only for the error it reports, or the span's own fields it carries.
+            finished.draft.drop_last_log();
         }
         if wanted {
-            recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
+            finished.recorded.logs_dropped = finished.recorded.logs_dropped.saturating_add(1);
         }
     }
 
@@ -408,23 +417,5 @@ where
         finished.duration_ms = started.elapsed().as_secs_f64() * 1e3;
         finished.owns_joined_session = owns_session && finished.session.joined;
         producer.send(finished);
-    }
-}
-
-/// The error an `ERROR` event reports: its message, else its fields, else its name.
-fn error_text(event: &EventFields, name: &str) -> String {
-    if !event.message.is_empty() {
-        return event.message.clone();
-    }
-    let fields: Vec<String> = event
-        .fields
-        .0
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect();
-    if fields.is_empty() {
-        name.to_owned()
-    } else {
-        fields.join(" ")
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::limits::bounded;
-use crate::recorded::{Bucket, Children, FieldValue, FinishedSpan, Recorded, SessionSeed};
+use crate::recorded::{Bucket, Children, FieldValue, Fields, FinishedSpan, Recorded, SessionSeed};
 use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
 use dialects::Placement;
 
@@ -457,14 +457,14 @@ impl Mapper {
 /// A session's name: `honeyhive.session_name`, else an agent's name when the root is an agent's
 /// run (`invoke_agent`), else the configured name (`HH_SESSION_NAME`), else the root span's.
 pub(crate) fn session_name(
-    recorded: &Recorded,
+    given: Option<&str>,
+    fields: &Fields,
     configured: Option<&str>,
     span_name: &str,
 ) -> String {
-    recorded
-        .session_name
-        .clone()
-        .or_else(|| gen_ai::session_name(&recorded.fields))
+    given
+        .map(str::to_owned)
+        .or_else(|| gen_ai::session_name(fields))
         .or_else(|| configured.map(str::to_owned))
         .unwrap_or_else(|| span_name.to_owned())
 }

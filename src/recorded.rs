@@ -4,6 +4,8 @@
 //! their meaning through [`Recorded::put`], so a field and the same attribute map alike. Plain
 //! data; the JSON it becomes is built on the worker thread.
 
+mod draft;
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -15,6 +17,8 @@ use crate::fields::{
     ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
     SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID, SESSION_NAME, SOURCE,
 };
+
+pub(crate) use draft::{Draft, Value as DraftValue};
 
 /// An attribute's name: borrowed from a `tracing` callsite, or owned (OpenTelemetry keys).
 pub(crate) type Name = Cow<'static, str>;
@@ -190,6 +194,28 @@ pub(crate) fn belongs_to_span(name: &str) -> bool {
     name.starts_with("langfuse.")
 }
 
+/// Whether [`Recorded::put`] gives `name` a meaning of its own (rather than keeping it as a
+/// field for the mapping to route).
+pub(crate) fn is_control(name: &str) -> bool {
+    matches!(
+        name,
+        EVENT_TYPE
+            | SDK_EVENT_TYPE
+            | EVENT_NAME
+            | SDK_EVENT_NAME
+            | SESSION_ID
+            | SESSION_NAME
+            | SOURCE
+            | SESSION
+            | ERROR
+            | SDK_ERROR
+            | OTEL_NAME
+            | OTEL_STATUS_CODE
+            | OTEL_STATUS_MESSAGE
+            | OTEL_KIND
+    )
+}
+
 impl Recorded {
     /// Moves the fields of an event inside the span that are the span's own
     /// ([`belongs_to_span`]) onto the span; the rest stay the event's.
@@ -221,7 +247,10 @@ impl Recorded {
             OTEL_STATUS_CODE => self.otel_status_error = text(value).eq_ignore_ascii_case("error"),
             OTEL_STATUS_MESSAGE => self.otel_status_message = Some(text(value)),
             OTEL_KIND => {}
-            _ => self.fields.set(name, value),
+            _ => {
+                debug_assert!(!is_control(&name), "{name} is a control name put ignores");
+                self.fields.set(name, value)
+            }
         }
     }
 
@@ -313,6 +342,9 @@ pub(crate) struct FinishedSpan {
     /// Wall time between creation and close, in milliseconds.
     pub(crate) duration_ms: f64,
     pub(crate) recorded: Recorded,
+    /// What the layer recorded, until the worker settles it into `recorded`; empty for an
+    /// OpenTelemetry span.
+    pub(crate) draft: Draft,
     /// The span joined its session by id (`honeyhive.session_id`): when it closes, the session's
     /// end and the values below are written to the session.
     pub(crate) owns_joined_session: bool,
@@ -326,9 +358,64 @@ pub(crate) struct FinishedSpan {
     pub(crate) trace_session: Option<Uuid>,
 }
 
+impl FinishedSpan {
+    /// A span with nothing recorded, in session `session`: the start of every span the layer
+    /// records.
+    pub(crate) fn blank(session: Arc<SessionSeed>) -> Self {
+        FinishedSpan {
+            role: Role::Session,
+            event_id: session.id,
+            session,
+            name: Name::Borrowed(""),
+            target: Name::Borrowed(""),
+            level: Level::INFO,
+            start_ms: 0,
+            duration_ms: 0.0,
+            recorded: Recorded::default(),
+            draft: Draft::default(),
+            owns_joined_session: false,
+            session_json: Vec::new(),
+            trace_session: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_control_name_is_one_put_gives_a_meaning() {
+        for name in [
+            EVENT_TYPE,
+            SDK_EVENT_TYPE,
+            EVENT_NAME,
+            SDK_EVENT_NAME,
+            SESSION_ID,
+            SESSION_NAME,
+            SOURCE,
+            SESSION,
+            ERROR,
+            SDK_ERROR,
+            OTEL_NAME,
+            OTEL_STATUS_CODE,
+            OTEL_STATUS_MESSAGE,
+            OTEL_KIND,
+        ] {
+            assert!(is_control(name), "{name}");
+            let mut recorded = Recorded::default();
+            recorded.put(Name::Borrowed(name), FieldValue::Str("true".into()));
+            assert!(recorded.fields.0.is_empty(), "{name} was kept as a field");
+        }
+        for name in [
+            "inputs.q",
+            "gen_ai.request.model",
+            "honeyhive_inputs",
+            "errors",
+        ] {
+            assert!(!is_control(name), "{name}");
+        }
+    }
 
     #[test]
     fn field_names_route_by_bucket_prefix() {

@@ -1,6 +1,8 @@
-//! Closing a span allocates nothing on the application thread, so it can never wait for the
-//! allocator's lock while the exporter frees spans. Counted with a counting global allocator, in
-//! its own binary so that nothing else shares it.
+//! What the layer allocates on the application thread, counted with a counting global allocator
+//! in its own binary so that nothing else shares it: closing a span allocates nothing, so it can
+//! never wait for the allocator's lock while the exporter frees spans; and once the pool of spans
+//! is warm, a span with its fields and an event costs one allocation, the registry's own box for
+//! the layer's data.
 #![cfg(feature = "emulator")]
 
 use std::time::Duration;
@@ -51,5 +53,51 @@ fn closing_a_span_allocates_nothing_on_the_application_thread() {
     assert!(
         in_close.iter().all(|&n| n == 0),
         "closing spans allocated: {in_close:?}"
+    );
+}
+
+#[test]
+fn a_warm_span_with_fields_and_an_event_costs_one_allocation() {
+    let server = Emulator::builder().start().unwrap();
+    let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_url(server.url())
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let prompt = "p".repeat(200);
+    let call = |i: i64| {
+        let span = info_span!(
+            "llm_call",
+            gen_ai.system = "openai",
+            gen_ai.request.model = "gpt-4o-mini",
+            gen_ai.prompt = prompt.as_str(),
+            gen_ai.usage.input_tokens = 120 + i,
+            gen_ai.usage.output_tokens = 40 + i,
+            gen_ai.request.temperature = 0.2,
+        )
+        .entered();
+        tracing::info!(i, "calling the model");
+        drop(span);
+    };
+    let mut counts = Vec::new();
+    tracing::dispatcher::with_default(&dispatch, || {
+        for round in 0..5 {
+            let root = info_span!("request", user = "u-1", attempt = round).entered();
+            for i in 0..10 {
+                let before = allocations();
+                call(i);
+                counts.push(allocations() - before);
+            }
+            drop(root);
+            // The worker takes every span in and gives its box and buffers back.
+            guard.flush(Duration::from_secs(20)).expect("delivered");
+        }
+    });
+    assert_eq!(guard.stats().delivered(), 55);
+    // The first round warms the pool and the registry; after it, one allocation per span.
+    let warm = &counts[10..];
+    assert!(
+        warm.iter().all(|&n| n == 1),
+        "allocations per warm span: {counts:?}"
     );
 }

@@ -48,6 +48,7 @@ fn span(
             fields: Fields(fields.into_iter().map(|(n, v)| (n.into(), v)).collect()),
             ..Recorded::default()
         },
+        draft: Default::default(),
         owns_joined_session: false,
         session_json: Vec::new(),
         trace_session: None,

@@ -229,6 +229,7 @@ impl Converter {
             start_ms,
             duration_ms,
             recorded,
+            draft: Default::default(),
             owns_joined_session,
             session_json: Vec::new(),
             trace_session: Some(trace_session),
@@ -237,7 +238,12 @@ impl Converter {
 
     /// The session's name, as the layer names it ([`crate::mapping::session_name`]).
     fn session_name(&self, recorded: &Recorded, span_name: &str) -> String {
-        crate::mapping::session_name(recorded, self.session_name.as_deref(), span_name)
+        crate::mapping::session_name(
+            recorded.session_name.as_deref(),
+            &recorded.fields,
+            self.session_name.as_deref(),
+            span_name,
+        )
     }
 
     /// The name of a session seen first through a span that does not start it:

@@ -21,6 +21,7 @@
 mod diagnostics;
 mod gate;
 mod job;
+mod pool;
 mod retry;
 mod sender;
 mod session;
@@ -153,11 +154,22 @@ impl Shared {
 #[derive(Debug, Clone)]
 pub(crate) struct Producer {
     spans: crossbeam_channel::Sender<Box<FinishedSpan>>,
+    pool: Arc<pool::Pool>,
     control: mpsc::UnboundedSender<Control>,
     shared: Arc<Shared>,
 }
 
 impl Producer {
+    /// A blank span for the layer to record into, warm from the pool when one is spare.
+    pub(crate) fn fresh(&self) -> Box<FinishedSpan> {
+        self.pool.take()
+    }
+
+    /// A span the layer took and did not send, back to the pool.
+    pub(crate) fn recycle(&self, span: Box<FinishedSpan>) {
+        self.pool.give(span);
+    }
+
     /// Queues a finished span without blocking: when `capacity` spans are already held it is
     /// dropped and counted, and after the exporter stopped too.
     pub(crate) fn send(&self, span: Box<FinishedSpan>) {
@@ -165,6 +177,7 @@ impl Producer {
         if shared.sending.fetch_add(1, Ordering::SeqCst) & CLOSED != 0 {
             shared.sending.fetch_sub(1, Ordering::SeqCst);
             add(&shared.counters.dropped_after_shutdown, 1);
+            self.recycle(span);
             return;
         }
         self.admit(span);
@@ -176,15 +189,17 @@ impl Producer {
         if shared.held.fetch_add(1, Ordering::AcqRel) >= shared.capacity {
             shared.release(1);
             add(&shared.counters.dropped_queue_full, 1);
+            self.recycle(span);
             return;
         }
         // The queue holds `capacity` spans and at most `capacity` are held: it has room, and the
         // exporter keeps it connected until it closes, which waits for this call to end.
         match self.spans.try_send(span) {
             Ok(()) => add(&shared.counters.spans_queued, 1),
-            Err(TrySendError::Full(_)) => {
+            Err(TrySendError::Full(span)) => {
                 shared.release(1);
                 add(&shared.counters.dropped_queue_full, 1);
+                self.recycle(span);
             }
             // The exporter thread is gone without closing the queue (it cannot be, but if it
             // were, nothing would ever take the span).
@@ -404,6 +419,7 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
     let shared = Arc::new(Shared::new(setup.capacity));
     let diagnostics = Arc::new(diagnostics::Diagnostics::default());
     let (spans, queue) = crossbeam_channel::bounded(setup.capacity);
+    let pool = Arc::new(pool::Pool::default());
     let (control, control_rx) = mpsc::unbounded_channel();
     let quiet = setup.quiet_threads;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -428,6 +444,7 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         Arc::clone(&shared),
         Arc::clone(&diagnostics),
         queue,
+        Arc::clone(&pool),
     );
     if let Some(line) = setup.announce {
         diagnostics.announce(line);
@@ -444,6 +461,7 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         })?;
     let producer = Producer {
         spans,
+        pool,
         control: control.clone(),
         shared: Arc::clone(&shared),
     };

@@ -90,6 +90,8 @@ pub(crate) struct Worker {
     shared: Arc<Shared>,
     diagnostics: Arc<Diagnostics>,
     queue: crossbeam_channel::Receiver<Box<FinishedSpan>>,
+    /// Where the layer's spans go back once taken in.
+    pool: Arc<super::pool::Pool>,
     sessions: HashMap<Uuid, Session>,
     ready: VecDeque<Uuid>,
     queued: HashSet<Uuid>,
@@ -114,6 +116,7 @@ impl Worker {
         shared: Arc<Shared>,
         diagnostics: Arc<Diagnostics>,
         queue: crossbeam_channel::Receiver<Box<FinishedSpan>>,
+        pool: Arc<super::pool::Pool>,
     ) -> Self {
         Worker {
             config,
@@ -121,6 +124,7 @@ impl Worker {
             shared,
             diagnostics,
             queue,
+            pool,
             sessions: HashMap::new(),
             ready: VecDeque::new(),
             queued: HashSet::new(),
@@ -179,6 +183,7 @@ impl Worker {
         let now = Instant::now();
         let mut n = 0;
         while let Ok(span) = self.queue.try_recv() {
+            let span = self.pool.settle(span);
             self.on_span(span, now);
             n += 1;
         }
