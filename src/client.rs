@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -140,9 +141,21 @@ impl Client {
             events: &'a [Event],
         }
         let path = format!("/v1/sessions/{session_id}/events/batch");
-        let success: Success = self
-            .call(Method::POST, path.clone(), Some(&Batch { events }))
-            .await?;
+        let body = encode(&Method::POST, &path, &Batch { events })?;
+        self.create_session_event_batch_encoded(session_id, body)
+            .await
+    }
+
+    /// [`Client::create_session_event_batch`] with the body already encoded
+    /// (`{"events":[…]}`), as the exporter builds it: each event serialised once, and the same
+    /// bytes sent again on a retry.
+    pub(crate) async fn create_session_event_batch_encoded(
+        &self,
+        session_id: Uuid,
+        body: Bytes,
+    ) -> Result<(), Error> {
+        let path = format!("/v1/sessions/{session_id}/events/batch");
+        let success: Success = self.call(Method::POST, path.clone(), Some(body)).await?;
         refused_if_unsuccessful(success, "POST", path)
     }
 
@@ -150,7 +163,8 @@ impl Client {
     /// The answer's body is not specified, so it is not read.
     pub async fn update_event(&self, event_id: Uuid, update: &UpdateEvent) -> Result<(), Error> {
         let path = format!("/v1/events/{event_id}");
-        self.send(Method::PUT, path, Some(update)).await.map(drop)
+        let body = encode(&Method::PUT, &path, update)?;
+        self.send(Method::PUT, path, Some(body)).await.map(drop)
     }
 
     /// Deprecated `POST /session/start`, for servers that predate `/v1/sessions`.
@@ -172,7 +186,8 @@ impl Client {
         &self,
         batch: &EventBatch,
     ) -> Result<EventBatchResponse, Error> {
-        self.call(Method::POST, "/v1/events/batch".into(), Some(batch))
+        let body = encode(&Method::POST, "/v1/events/batch", batch)?;
+        self.call(Method::POST, "/v1/events/batch".into(), Some(body))
             .await
     }
 
@@ -181,7 +196,7 @@ impl Client {
     /// serve this route; HoneyHive's current data plane answers 404.
     pub async fn session_tree(&self, session_id: Uuid) -> Result<SessionTree, Error> {
         let path = format!("/v1/sessions/{session_id}");
-        self.call(Method::GET, path, None::<&()>).await
+        self.call(Method::GET, path, None).await
     }
 
     async fn session_response(
@@ -190,6 +205,7 @@ impl Client {
         path: String,
         body: &impl Serialize,
     ) -> Result<CreateSessionResponse, Error> {
+        let body = encode(&method, &path, body)?;
         let record: EventRecord = self.call(method.clone(), path.clone(), Some(body)).await?;
         let session_id = record
             .session_id
@@ -212,7 +228,7 @@ impl Client {
         &self,
         method: Method,
         path: String,
-        body: Option<&impl Serialize>,
+        body: Option<Bytes>,
     ) -> Result<T, Error> {
         let bytes = self.send(method.clone(), path.clone(), body).await?;
         let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
@@ -230,7 +246,7 @@ impl Client {
         &self,
         method: Method,
         path: String,
-        body: Option<&impl Serialize>,
+        body: Option<Bytes>,
     ) -> Result<Vec<u8>, Error> {
         let name = method_name(&method);
         let mut url = self.base.clone();
@@ -241,7 +257,7 @@ impl Client {
             .timeout(self.timeout)
             .header(reqwest::header::USER_AGENT, USER_AGENT);
         if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, "application/json").json(body);
+            request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         if let Some(key) = &self.api_key {
             let mut value =
@@ -299,6 +315,19 @@ impl Client {
             retry_after,
         })
     }
+}
+
+/// A request body as JSON. The wire types always serialise (their maps have string keys); a
+/// failure would be reported as the transport error the HTTP client gives for a body it cannot
+/// build.
+fn encode(method: &Method, path: &str, body: &impl Serialize) -> Result<Bytes, Error> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| Error::Transport {
+            method: method_name(method),
+            path: path.to_owned(),
+            source: Box::new(e),
+        })
 }
 
 /// A `{"success": false}` answer is a refusal even with a 200 status.

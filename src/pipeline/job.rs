@@ -57,9 +57,13 @@ pub(crate) struct Job {
     pub(crate) completes: Option<u64>,
     /// Events, with the sequence number of their span.
     pub(crate) seqs: Vec<u64>,
+    /// The events as mapped, until [`Job::encode`] writes them.
     pub(crate) events: Vec<Event>,
-    /// Each event's size in bytes of JSON, to keep batches within the byte limit.
-    pub(crate) sizes: Vec<usize>,
+    /// The events as JSON, one after the other: each serialised once, then copied into the
+    /// batch bodies.
+    pub(super) encoded: Vec<u8>,
+    /// Where each encoded event ends in `encoded`.
+    pub(super) ends: Vec<usize>,
     pub(crate) batch_size: usize,
     /// The session's final state as an update.
     pub(crate) update: Option<UpdateEvent>,
@@ -90,10 +94,68 @@ impl Job {
         self.completes.or(self.update_completes)
     }
 
+    /// Writes the events as JSON, each within the event size limit, once: what the batches
+    /// send. Returns how many values were cut to fit.
+    pub(crate) fn encode(&mut self) -> u32 {
+        let mut cut = 0u32;
+        self.ends.reserve(self.events.len());
+        for mut event in self.events.drain(..) {
+            cut = cut.saturating_add(limits::encode_event(
+                &mut event,
+                limits::MAX_EVENT_BYTES,
+                &mut self.encoded,
+            ));
+            self.ends.push(self.encoded.len());
+        }
+        cut
+    }
+
+    /// How many events the job sends.
+    pub(crate) fn event_count(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Each encoded event's size in bytes.
+    pub(crate) fn sizes(&self) -> Vec<usize> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let size = end - start;
+                start = end;
+                size
+            })
+            .collect()
+    }
+
+    /// Encoded event `index`.
+    pub(crate) fn event_bytes(&self, index: usize) -> &[u8] {
+        let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
+        &self.encoded[start..self.ends[index]]
+    }
+
+    /// The body of a batch of the events in `range`: `{"events":[…]}`.
+    pub(crate) fn batch_body(&self, range: std::ops::Range<usize>) -> bytes::Bytes {
+        const OPEN: &[u8] = b"{\"events\":[";
+        const CLOSE: &[u8] = b"]}";
+        let first = range.start.checked_sub(1).map_or(0, |i| self.ends[i]);
+        let last = range.end.checked_sub(1).map_or(first, |i| self.ends[i]);
+        let mut body = Vec::with_capacity(OPEN.len() + (last - first) + range.len() + CLOSE.len());
+        body.extend_from_slice(OPEN);
+        for (n, index) in range.enumerate() {
+            if n > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(self.event_bytes(index));
+        }
+        body.extend_from_slice(CLOSE);
+        body.into()
+    }
+
     /// Shows what the job would send to the redaction hook, and takes out what it drops, whose
     /// spans are recorded as [`Outcome::Redacted`]. A session whose create it drops is dropped
     /// whole, and so is every later job of a session dropped before (`dropped`). Returns
-    /// whether the session is dropped. What is kept is sized again (the hook may change it).
+    /// whether the session is dropped. Runs before [`Job::encode`], which sizes what is kept.
     pub(super) fn redact(&mut self, hook: &Hook, dropped: bool) -> bool {
         let dropped = dropped
             || self
@@ -110,10 +172,9 @@ impl Job {
             self.joined = false;
             self.seqs.clear();
             self.events.clear();
-            self.sizes.clear();
             return true;
         }
-        let mut kept = (Vec::new(), Vec::new(), Vec::new());
+        let mut kept = (Vec::new(), Vec::new());
         let events = std::mem::take(&mut self.events);
         for (seq, mut event) in self.seqs.drain(..).zip(events) {
             if hook.judge(Outgoing::Event(&mut event)) == Verdict::Drop {
@@ -122,12 +183,10 @@ impl Job {
                 }
                 continue;
             }
-            let (size, _) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
             kept.0.push(seq);
             kept.1.push(event);
-            kept.2.push(size);
         }
-        (self.seqs, self.events, self.sizes) = kept;
+        (self.seqs, self.events) = kept;
         if let Some(update) = &mut self.update
             && hook.judge(Outgoing::SessionUpdate(update)) == Verdict::Drop
         {
@@ -150,4 +209,63 @@ pub(crate) struct Done {
     pub(crate) created: bool,
     /// The session's start as the server reported it.
     pub(crate) start_ms: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::wire::EventType;
+
+    fn event(name: &str, input: Value) -> Event {
+        let mut event = Event::new(EventType::Tool);
+        event.event_name = Some(name.into());
+        event.inputs.insert("q".into(), input);
+        event
+    }
+
+    #[test]
+    fn events_are_encoded_once_and_any_run_of_them_makes_a_valid_batch() {
+        let events = vec![
+            event("a", json!("first")),
+            event("b", json!({"n": 2})),
+            event("c", json!([3])),
+        ];
+        let mut job = Job {
+            events: events.clone(),
+            seqs: vec![1, 2, 3],
+            ..Job::default()
+        };
+        assert_eq!(job.encode(), 0);
+        assert!(job.events.is_empty());
+        assert_eq!(job.event_count(), 3);
+        let sizes = job.sizes();
+        assert_eq!(sizes.iter().sum::<usize>(), job.encoded.len());
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(job.event_bytes(i), serde_json::to_vec(e).unwrap());
+            assert_eq!(sizes[i], limits::json_size(e));
+        }
+        let body: Value = serde_json::from_slice(&job.batch_body(1..3)).unwrap();
+        assert_eq!(body, json!({ "events": [events[1], events[2]] }));
+        let one: Value = serde_json::from_slice(&job.batch_body(0..1)).unwrap();
+        assert_eq!(one, json!({ "events": [events[0]] }));
+    }
+
+    #[test]
+    fn an_event_over_the_size_limit_is_cut_before_it_is_written() {
+        let huge = "x".repeat(limits::MAX_EVENT_BYTES + 10);
+        let mut job = Job {
+            events: vec![event("big", json!(huge)), event("small", json!("ok"))],
+            seqs: vec![1, 2],
+            ..Job::default()
+        };
+        assert_eq!(job.encode(), 1);
+        let sizes = job.sizes();
+        assert!(sizes[0] <= limits::MAX_EVENT_BYTES, "{}", sizes[0]);
+        let big: Value = serde_json::from_slice(job.event_bytes(0)).unwrap();
+        assert!(big["inputs"]["q"].as_str().unwrap().starts_with("[cut: "));
+        let small: Value = serde_json::from_slice(job.event_bytes(1)).unwrap();
+        assert_eq!(small["inputs"]["q"], "ok");
+    }
 }

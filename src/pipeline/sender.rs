@@ -8,6 +8,7 @@
 //! What a job is lives in [`super::job`].
 
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,7 +21,8 @@ use super::stats::add;
 use crate::client::Client;
 use crate::error::Error;
 use crate::limits;
-use crate::wire::{CreateSession, Event, UpdateEvent};
+use crate::wire::{CreateSession, UpdateEvent};
+use uuid::Uuid;
 
 /// Why a call did not succeed.
 #[derive(Debug)]
@@ -94,7 +96,7 @@ impl Sender {
                                 "could not create HoneyHive session {}; its {} event(s) are \
                                  lost: {error}",
                                 job.session_id,
-                                job.events.len()
+                                job.event_count()
                             )
                         });
                     }
@@ -106,9 +108,8 @@ impl Sender {
             }
         }
         let mut start = 0;
-        for end in limits::batch_ends(&job.sizes, job.batch_size, limits::MAX_BATCH_BYTES) {
-            let (seqs, events) = (&job.seqs[start..end], &job.events[start..end]);
-            self.deliver(&job, seqs, events, &ledger).await;
+        for end in limits::batch_ends(&job.sizes(), job.batch_size, limits::MAX_BATCH_BYTES) {
+            self.deliver(&job, start..end, &ledger).await;
             start = end;
         }
         let outcome = match job.update.take().filter(|_| update_needed) {
@@ -268,14 +269,16 @@ impl Sender {
     fn deliver<'a>(
         &'a self,
         job: &'a Job,
-        seqs: &'a [u64],
-        events: &'a [Event],
+        events: Range<usize>,
         ledger: &'a Ledger,
     ) -> Boxed<'a, ()> {
         Box::pin(async move {
+            let seqs = &job.seqs[events.clone()];
+            // Built once: a retry sends the same bytes.
+            let body = job.batch_body(events.clone());
             let send = || {
                 self.client
-                    .create_session_event_batch(job.session_id, events)
+                    .create_session_event_batch_encoded(job.session_id, body.clone())
             };
             let failure = match self.with_session(job, send).await {
                 Ok(()) => {
@@ -292,18 +295,15 @@ impl Sender {
             };
             let splittable = matches!(failure.status(), Some(400 | 413 | 422));
             if splittable && events.len() > 1 {
-                let mid = events.len() / 2;
-                self.deliver(job, &seqs[..mid], &events[..mid], ledger)
-                    .await;
-                self.deliver(job, &seqs[mid..], &events[mid..], ledger)
-                    .await;
+                let mid = events.start + events.len() / 2;
+                self.deliver(job, events.start..mid, ledger).await;
+                self.deliver(job, mid..events.end, ledger).await;
                 return;
             }
             if splittable {
                 ledger.record(&seqs[..1], Outcome::Rejected);
-                let event = &events[0];
-                let name = event.event_name.as_deref().unwrap_or("?");
-                let id = event.event_id.unwrap_or_default();
+                // Read back from what was sent, on this rare path only.
+                let (name, id) = named(job.event_bytes(events.start));
                 self.diagnostics.warn("event-rejected", || {
                     format!(
                         "HoneyHive refused event `{name}` ({id}) of session {}: {failure}",
@@ -402,4 +402,22 @@ fn trim_final_state(update: UpdateEvent, step: u32) -> UpdateEvent {
             ..UpdateEvent::default()
         },
     }
+}
+
+/// The name and id of an encoded event, for a message about it.
+fn named(event: &[u8]) -> (String, Uuid) {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        event_name: Option<String>,
+        event_id: Option<Uuid>,
+    }
+    serde_json::from_slice::<Named>(event).map_or_else(
+        |_| ("?".to_owned(), Uuid::nil()),
+        |n| {
+            (
+                n.event_name.unwrap_or_else(|| "?".to_owned()),
+                n.event_id.unwrap_or_default(),
+            )
+        },
+    )
 }

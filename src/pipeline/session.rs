@@ -10,7 +10,6 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::job::{Job, NO_SPAN};
-use crate::limits;
 use crate::mapping::{Mapper, merge_updates};
 use crate::recorded::{Children, FinishedSpan, Role, SessionSeed};
 use crate::redact::Hook;
@@ -268,16 +267,9 @@ impl Session {
         }
         let id = self.seed.id;
         let pending = std::mem::take(&mut self.pending);
-        let mut sizes = Vec::with_capacity(pending.len());
         let events = pending
             .iter()
-            .map(|p| {
-                let mut event = mapper.event(&p.span, p.parent, &p.children, truncated);
-                let (size, cut) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
-                *truncated = truncated.saturating_add(cut);
-                sizes.push(size);
-                event
-            })
+            .map(|p| mapper.event(&p.span, p.parent, &p.children, truncated))
             .collect();
         if self.root.is_none() && !pending.is_empty() {
             self.sent_before_root = true;
@@ -300,7 +292,6 @@ impl Session {
             start_ms: self.start_ms,
             seqs: pending.iter().map(|p| p.seq).collect(),
             events,
-            sizes,
             ..Job::default()
         };
         self.oldest = None;
@@ -314,13 +305,10 @@ impl Session {
                     // of that id too, under the session, so that they are linked.
                     let mut event = mapper.event(&root, id, &Children::default(), truncated);
                     event.event_id = Some(alias);
-                    let (size, cut) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
-                    *truncated = truncated.saturating_add(cut);
                     // Its span is settled by the update, which completes the session: a flush
                     // waits for that, not only for this event.
                     job.seqs.push(NO_SPAN);
                     job.events.push(event);
-                    job.sizes.push(size);
                 }
                 // What the server's session holds: its early create, or, for a trace's session
                 // that another service may have created first, perhaps nothing of the root's.
@@ -356,6 +344,7 @@ impl Session {
         if let Some(hook) = hook {
             self.redacted = job.redact(hook, self.redacted);
         }
+        *truncated = truncated.saturating_add(job.encode());
         self.busy = true;
         Some(job)
     }
