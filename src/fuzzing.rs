@@ -155,6 +155,7 @@ pub fn check(input: FuzzSpan) {
         owns_joined_session: false,
         session_json: Vec::new(),
         trace_session: None,
+        held_bytes: 0,
     };
     let mapper = Mapper {
         source: "fuzz".into(),

@@ -59,6 +59,20 @@ impl std::fmt::Display for FieldValue {
     }
 }
 
+impl FieldValue {
+    /// Bytes it holds beyond its own size.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            FieldValue::Str(s) => s.len(),
+            FieldValue::List(items) => items
+                .iter()
+                .map(|item| std::mem::size_of::<FieldValue>() + item.heap_bytes())
+                .sum(),
+            _ => 0,
+        }
+    }
+}
+
 /// Fields in the order they were first recorded; recording a name again replaces its value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Fields(pub(crate) Vec<(Name, FieldValue)>);
@@ -74,6 +88,20 @@ impl Fields {
 
     pub(crate) fn get(&self, name: &str) -> Option<&FieldValue> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Bytes its entries take, names and values.
+    fn footprint(&self) -> usize {
+        self.0
+            .iter()
+            .map(|(name, value)| {
+                let owned = match name {
+                    Cow::Owned(name) => name.len(),
+                    Cow::Borrowed(_) => 0,
+                };
+                std::mem::size_of::<(Name, FieldValue)>() + owned + value.heap_bytes()
+            })
+            .sum()
     }
 }
 
@@ -232,6 +260,37 @@ impl Recorded {
         }
     }
 
+    /// Bytes what it holds takes, beyond its own size.
+    fn footprint(&self) -> usize {
+        let texts = [
+            &self.event_type,
+            &self.event_name,
+            &self.otel_name,
+            &self.session_id,
+            &self.session_name,
+            &self.source,
+            &self.error,
+            &self.otel_status_message,
+        ];
+        let logs: usize = self
+            .logs
+            .iter()
+            .map(|log| std::mem::size_of::<Log>() + log.message.len() + log.fields.footprint())
+            .sum();
+        let json: usize = self
+            .json
+            .iter()
+            .map(|(_, value)| crate::limits::json_size(value))
+            .sum();
+        self.fields.footprint()
+            + texts
+                .iter()
+                .map(|t| t.as_ref().map_or(0, String::len))
+                .sum::<usize>()
+            + logs
+            + json
+    }
+
     /// Records one attribute: a control name (`honeyhive.*`, HoneyHive's SDK spellings,
     /// `otel.*`) steers the mapping, any other name is kept as a field for it to route.
     pub(crate) fn put(&mut self, name: Name, value: FieldValue) {
@@ -356,6 +415,8 @@ pub(crate) struct FinishedSpan {
     /// `session`, the span moved its trace into another session (a grouping key), and the
     /// trace's other spans follow it there.
     pub(crate) trace_session: Option<Uuid>,
+    /// What the span counts against the exporter's byte budget, set when it is queued.
+    pub(crate) held_bytes: usize,
 }
 
 impl FinishedSpan {
@@ -376,7 +437,22 @@ impl FinishedSpan {
             owns_joined_session: false,
             session_json: Vec::new(),
             trace_session: None,
+            held_bytes: 0,
         }
+    }
+
+    /// About how many bytes the span takes while it waits to be sent: its own size, and the
+    /// text and entries it holds (an estimate, not the allocator's count).
+    pub(crate) fn footprint(&self) -> usize {
+        let json: usize = self
+            .session_json
+            .iter()
+            .map(|(_, value)| crate::limits::json_size(value))
+            .sum();
+        std::mem::size_of::<FinishedSpan>()
+            + self.draft.footprint()
+            + self.recorded.footprint()
+            + json
     }
 }
 

@@ -21,6 +21,10 @@ const DEFAULT_BATCH_SIZE: usize = 100;
 const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Default number of finished spans held at once, queued or being sent.
 const DEFAULT_QUEUE_CAPACITY: usize = 16_384;
+/// Default bytes the finished spans held at once may take.
+const DEFAULT_QUEUE_BYTES: usize = 16 * 1024 * 1024;
+/// The smallest byte budget accepted.
+const MIN_QUEUE_BYTES: usize = 64 * 1024;
 /// Default time between two tries of an API key the server refused.
 const DEFAULT_AUTH_RETRY_INTERVAL: Duration = Duration::from_secs(60);
 /// Default time the guard's drop waits for delivery.
@@ -55,6 +59,7 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | diagnostics at start | [`with_verbose`](Self::with_verbose) | `HH_VERBOSE` | off |
 /// | send nothing | [`with_disabled`](Self::with_disabled) | `HH_DISABLE_TRACING` | off |
 /// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 16 384 spans |
+/// | bytes held | [`with_queue_bytes`](Self::with_queue_bytes) | | 16 MiB |
 /// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
 /// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
@@ -109,6 +114,7 @@ struct Options {
     verbose: Option<bool>,
     disabled: Option<bool>,
     queue_capacity: Option<usize>,
+    queue_bytes: Option<usize>,
     shutdown_timeout: Option<Duration>,
     session_roots: SessionRoots,
     max_field_bytes: Option<usize>,
@@ -212,9 +218,20 @@ impl<T> Builder<T> {
     /// The most finished spans held at once: queued, or taken by the exporter and not yet
     /// delivered or given up on. The bound is exact: a span that closes while this many are held
     /// is dropped and counted ([`Dropped::queue_full`](crate::Dropped::queue_full)), and no span
-    /// is dropped below it. Default: 16 384.
+    /// is dropped below it unless the byte budget
+    /// ([`with_queue_bytes`](Self::with_queue_bytes)) is spent first. Default: 16 384.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.o.queue_capacity = Some(capacity);
+        self
+    }
+
+    /// The most bytes the finished spans held at once may take (their text, fields and events,
+    /// as the exporter estimates them when they are queued), so that memory stays bounded
+    /// whatever the spans carry. A span that closes when it would not fit is dropped and counted
+    /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
+    /// whole budget. At least 64 KiB. Default: 16 MiB.
+    pub fn with_queue_bytes(mut self, bytes: usize) -> Self {
+        self.o.queue_bytes = Some(bytes);
         self
     }
 
@@ -363,6 +380,10 @@ impl<T> Builder<T> {
             },
         };
         let queue_capacity = self.o.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
+        let queue_bytes = self.o.queue_bytes.unwrap_or(DEFAULT_QUEUE_BYTES);
+        if queue_bytes < MIN_QUEUE_BYTES {
+            return Err(Error::config("queue_bytes", "must be at least 64 KiB"));
+        }
         let max_in_flight = self
             .o
             .max_concurrent_requests
@@ -414,6 +435,7 @@ impl<T> Builder<T> {
                 ..RetryPolicy::default()
             },
             capacity: queue_capacity,
+            max_bytes: queue_bytes,
             auth_retry_interval: self
                 .o
                 .auth_retry_interval

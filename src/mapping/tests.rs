@@ -52,6 +52,7 @@ fn span(
         owns_joined_session: false,
         session_json: Vec::new(),
         trace_session: None,
+        held_bytes: 0,
     }
 }
 

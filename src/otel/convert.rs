@@ -233,6 +233,7 @@ impl Converter {
             owns_joined_session,
             session_json: Vec::new(),
             trace_session: Some(trace_session),
+            held_bytes: 0,
         })
     }
 

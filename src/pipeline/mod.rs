@@ -10,7 +10,9 @@
 //!
 //! The bound is exact: a span is admitted only while fewer than `capacity` spans are held —
 //! queued, or taken by the exporter and not yet settled — so the queue never refuses an admitted
-//! span, and what the documentation promises is what holds. When the exporter stops it closes
+//! span, and what the documentation promises is what holds. The same goes for bytes: a span is
+//! admitted only if its footprint fits in what the held spans leave of `max_bytes`, so memory is
+//! bounded whatever the spans carry. When the exporter stops it closes
 //! the queue: a span sent before is on it, counted with the rest; a span closing after is
 //! never queued.
 //!
@@ -99,6 +101,9 @@ pub(crate) struct Shared {
     /// Spans admitted and not yet settled.
     held: AtomicUsize,
     capacity: usize,
+    /// Bytes the spans admitted and not yet settled take ([`FinishedSpan::footprint`]).
+    held_bytes: AtomicUsize,
+    max_bytes: usize,
     /// [`CLOSED`] once the exporter has stopped, and the number of producers inside
     /// [`Producer::send`] right now: closing waits for them, so that every span sent before the
     /// close is on the queue when it is drained, and every later one is never sent.
@@ -106,18 +111,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(capacity: usize) -> Self {
+    fn new(capacity: usize, max_bytes: usize) -> Self {
         Shared {
             counters: Counters::default(),
             held: AtomicUsize::new(0),
             capacity,
+            held_bytes: AtomicUsize::new(0),
+            max_bytes,
             sending: AtomicUsize::new(0),
         }
     }
 
-    /// `n` spans held are settled: room for as many more.
-    pub(crate) fn release(&self, n: usize) {
+    /// `n` spans held, of `bytes` in all, are settled: room for as many more.
+    pub(crate) fn release(&self, n: usize, bytes: usize) {
         self.held.fetch_sub(n, Ordering::AcqRel);
+        self.held_bytes.fetch_sub(bytes, Ordering::AcqRel);
     }
 
     /// Stops admitting spans (from the exporter, when it stops), waits for the producers already
@@ -134,17 +142,18 @@ impl Shared {
         while self.sending.load(Ordering::SeqCst) & !CLOSED != 0 && Instant::now() < deadline {
             std::thread::yield_now();
         }
-        let (mut sessions, mut events) = (0, 0);
+        let (mut sessions, mut events, mut bytes) = (0, 0, 0);
         while let Ok(span) = queue.try_recv() {
             match worker::Kind::of(&span) {
                 worker::Kind::Session => sessions += 1,
                 worker::Kind::Event => events += 1,
             }
+            bytes += span.held_bytes;
         }
         let n = sessions + events;
         if n > 0 {
             add(&self.counters.dropped_shutdown, n);
-            self.release(n as usize);
+            self.release(n as usize, bytes);
         }
         (sessions, events)
     }
@@ -184,11 +193,19 @@ impl Producer {
         shared.sending.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn admit(&self, span: Box<FinishedSpan>) {
+    fn admit(&self, mut span: Box<FinishedSpan>) {
         let shared = &*self.shared;
         if shared.held.fetch_add(1, Ordering::AcqRel) >= shared.capacity {
-            shared.release(1);
+            shared.held.fetch_sub(1, Ordering::AcqRel);
             add(&shared.counters.dropped_queue_full, 1);
+            self.recycle(span);
+            return;
+        }
+        let bytes = span.footprint();
+        span.held_bytes = bytes;
+        if shared.held_bytes.fetch_add(bytes, Ordering::AcqRel) + bytes > shared.max_bytes {
+            shared.release(1, bytes);
+            add(&shared.counters.dropped_queue_bytes, 1);
             self.recycle(span);
             return;
         }
@@ -197,14 +214,14 @@ impl Producer {
         match self.spans.try_send(span) {
             Ok(()) => add(&shared.counters.spans_queued, 1),
             Err(TrySendError::Full(span)) => {
-                shared.release(1);
+                shared.release(1, bytes);
                 add(&shared.counters.dropped_queue_full, 1);
                 self.recycle(span);
             }
             // The exporter thread is gone without closing the queue (it cannot be, but if it
             // were, nothing would ever take the span).
             Err(TrySendError::Disconnected(_)) => {
-                shared.release(1);
+                shared.release(1, bytes);
                 add(&shared.counters.dropped_after_shutdown, 1);
             }
         }
@@ -314,7 +331,7 @@ impl Guard {
         Guard {
             handle: Handle {
                 control,
-                shared: Arc::new(Shared::new(0)),
+                shared: Arc::new(Shared::new(0, 0)),
             },
             thread: None,
             shutdown_timeout: Duration::ZERO,
@@ -395,6 +412,8 @@ pub(crate) struct Setup {
     pub(crate) retry: RetryPolicy,
     /// Most spans held at once, queued or in the exporter.
     pub(crate) capacity: usize,
+    /// Most bytes they may take.
+    pub(crate) max_bytes: usize,
     /// How often a refused key is tried again.
     pub(crate) auth_retry_interval: Duration,
     pub(crate) shutdown_timeout: Duration,
@@ -416,7 +435,7 @@ fn quiet_thread() {
 
 /// Starts the exporter thread.
 pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
-    let shared = Arc::new(Shared::new(setup.capacity));
+    let shared = Arc::new(Shared::new(setup.capacity, setup.max_bytes));
     let diagnostics = Arc::new(diagnostics::Diagnostics::default());
     let (spans, queue) = crossbeam_channel::bounded(setup.capacity);
     let pool = Arc::new(pool::Pool::default());

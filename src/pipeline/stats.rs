@@ -6,7 +6,8 @@ use std::time::Duration;
 /// What the pipeline has done since it started.
 ///
 /// Every span that closes is either queued ([`spans_queued`](Self::spans_queued)) or dropped
-/// before the queue ([`Dropped::queue_full`], [`Dropped::after_shutdown`]). Every span queued
+/// before the queue ([`Dropped::queue_full`], [`Dropped::queue_bytes`],
+/// [`Dropped::after_shutdown`]). Every span queued
 /// ends as exactly one of: delivered (an event sent, a session completed), refused (an event
 /// rejected), failed (an event or a session given up on), or dropped after it was queued
 /// ([`Dropped::shutdown`], [`Dropped::unauthorized`]). Until then it is
@@ -54,6 +55,10 @@ pub struct Dropped {
     /// The exporter already held as many spans as it may (the server was slow or down, or spans
     /// closed faster than they could be sent) when the span closed; never queued.
     pub queue_full: u64,
+    /// The spans the exporter held already took as many bytes as it may hold
+    /// ([`with_queue_bytes`](crate::layer::Builder::with_queue_bytes)) when the span closed, or
+    /// the span alone is larger; never queued.
+    pub queue_bytes: u64,
     /// Queued, and still undelivered when the shutdown deadline passed.
     pub shutdown: u64,
     /// Closed after the exporter had shut down; never queued.
@@ -69,14 +74,22 @@ pub struct Dropped {
 impl Dropped {
     /// Every span dropped, for any reason.
     pub fn total(&self) -> u64 {
-        self.queue_full + self.shutdown + self.after_shutdown + self.unauthorized + self.redacted
+        self.queue_full
+            + self.queue_bytes
+            + self.shutdown
+            + self.after_shutdown
+            + self.unauthorized
+            + self.redacted
     }
 }
 
 impl Stats {
     /// Spans that closed while the layer was enabled: queued, or dropped before the queue.
     pub fn produced(&self) -> u64 {
-        self.spans_queued + self.dropped.queue_full + self.dropped.after_shutdown
+        self.spans_queued
+            + self.dropped.queue_full
+            + self.dropped.queue_bytes
+            + self.dropped.after_shutdown
     }
 
     /// Spans that reached the server: events sent and sessions completed.
@@ -212,6 +225,7 @@ pub(crate) struct Counters {
     pub(crate) session_updates_sent: AtomicU64,
     pub(crate) requests_retried: AtomicU64,
     pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) dropped_queue_bytes: AtomicU64,
     pub(crate) dropped_shutdown: AtomicU64,
     pub(crate) dropped_after_shutdown: AtomicU64,
     pub(crate) dropped_unauthorized: AtomicU64,
@@ -240,6 +254,7 @@ impl Counters {
             requests_retried: get(&self.requests_retried),
             dropped: Dropped {
                 queue_full: get(&self.dropped_queue_full),
+                queue_bytes: get(&self.dropped_queue_bytes),
                 shutdown: get(&self.dropped_shutdown),
                 after_shutdown: get(&self.dropped_after_shutdown),
                 unauthorized: get(&self.dropped_unauthorized),
@@ -280,6 +295,7 @@ mod tests {
         let stopped = Stats {
             dropped: Dropped {
                 queue_full: 50,
+                queue_bytes: 5,
                 shutdown: 4,
                 after_shutdown: 3,
                 unauthorized: 2,
@@ -288,7 +304,7 @@ mod tests {
             ..stats
         };
         assert_eq!(stopped.pending(), 0);
-        assert_eq!(stopped.produced(), 73);
+        assert_eq!(stopped.produced(), 78);
         assert_eq!(
             stopped.produced(),
             stopped.delivered() + stopped.refused() + stopped.failed() + stopped.dropped.total()

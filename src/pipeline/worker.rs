@@ -73,6 +73,13 @@ impl Kind {
     }
 }
 
+/// A span taken in and not settled: its kind, and the bytes it holds of the budget.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    kind: Kind,
+    bytes: usize,
+}
+
 /// A flush or a shutdown waiting for the spans queued before it.
 struct Waiter {
     request: Request,
@@ -101,7 +108,7 @@ pub(crate) struct Worker {
     /// Spans taken off the queue so far; each gets the next number.
     received: u64,
     /// Spans taken and not settled, and their kind.
-    unsettled: BTreeMap<u64, Kind>,
+    unsettled: BTreeMap<u64, Held>,
     waiters: Vec<Waiter>,
     dropped_seen: u64,
     /// Traces moved into another session by a grouping key, oldest first.
@@ -267,7 +274,11 @@ impl Worker {
     /// Takes span `seq` into its session (again, for a span moved to another session: its kind
     /// may have changed).
     fn add_span(&mut self, seq: u64, span: Box<FinishedSpan>, now: Instant) {
-        self.unsettled.insert(seq, Kind::of(&span));
+        let held = Held {
+            kind: Kind::of(&span),
+            bytes: span.held_bytes,
+        };
+        self.unsettled.insert(seq, held);
         let id = span.session.id;
         let session = self
             .sessions
@@ -307,8 +318,10 @@ impl Worker {
             .sessions
             .entry(seed.id)
             .or_insert_with(|| Session::new(Arc::clone(seed), now));
-        if let Some(root) = session.adopt(unsent, seed, now) {
-            self.unsettled.insert(root, Kind::Event);
+        if let Some(root) = session.adopt(unsent, seed, now)
+            && let Some(held) = self.unsettled.get_mut(&root)
+        {
+            held.kind = Kind::Event;
         }
         if session.is_due(self.config.batch_size) || self.forcing() {
             self.make_ready(seed.id);
@@ -341,19 +354,22 @@ impl Worker {
         forget_idle(&mut self.sessions, MAX_IDLE_SESSIONS);
         // Counters stay current while long jobs run.
         self.settle_in_flight();
-        let dropped = self
-            .shared
-            .counters
-            .dropped_queue_full
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let counters = &self.shared.counters;
+        let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        let (full, bytes) = (
+            load(&counters.dropped_queue_full),
+            load(&counters.dropped_queue_bytes),
+        );
+        let dropped = full + bytes;
         if dropped > self.dropped_seen {
             let new = dropped - self.dropped_seen;
             self.dropped_seen = dropped;
-            let capacity = self.shared.capacity;
+            let (capacity, max_bytes) = (self.shared.capacity, self.shared.max_bytes);
             self.diagnostics.warn("queue-full", || {
                 format!(
-                    "the HoneyHive queue was full ({capacity} spans held): {new} span(s) dropped \
-                     ({dropped} in all); the server is slow or unreachable, or spans close \
+                    "the HoneyHive queue was full (at most {capacity} spans or {max_bytes} bytes \
+                     held): {new} span(s) dropped ({full} for the span limit, {bytes} for the \
+                     byte limit, in all); the server is slow or unreachable, or spans close \
                      faster than they can be sent"
                 )
             });
@@ -452,10 +468,10 @@ impl Worker {
 
     /// Span `seq` is settled: counted once, by kind and outcome, and its room released.
     fn settle(&mut self, seq: u64, outcome: Outcome) {
-        let Some(kind) = self.unsettled.remove(&seq) else {
+        let Some(Held { kind, bytes }) = self.unsettled.remove(&seq) else {
             return;
         };
-        self.shared.release(1);
+        self.shared.release(1, bytes);
         let counters = &self.shared.counters;
         let counter = match (kind, outcome) {
             (Kind::Session, Outcome::Delivered) => &counters.sessions_completed,
@@ -487,7 +503,7 @@ impl Worker {
     fn owed(&self, upto: u64) -> (u64, u64) {
         let not_received = upto.saturating_sub(self.received);
         let (mut sessions, mut events) = (0, not_received);
-        for kind in self.unsettled.range(..=upto).map(|(_, kind)| kind) {
+        for kind in self.unsettled.range(..=upto).map(|(_, held)| held.kind) {
             match kind {
                 Kind::Session => sessions += 1,
                 Kind::Event => events += 1,
@@ -541,7 +557,7 @@ impl Worker {
         self.settle_in_flight();
         self.job_spans.clear();
         self.jobs.abort_all();
-        let held: Vec<(u64, Kind)> = self.unsettled.iter().map(|(s, k)| (*s, *k)).collect();
+        let held: Vec<(u64, Kind)> = self.unsettled.iter().map(|(s, h)| (*s, h.kind)).collect();
         let (mut sessions, mut events) = (0, 0);
         for (seq, kind) in held {
             self.settle(seq, Outcome::Shutdown);

@@ -91,6 +91,13 @@ impl Draft {
         self.fields.is_empty() && self.logs.is_empty()
     }
 
+    /// The bytes what it recorded takes: its text and its entries.
+    pub(crate) fn footprint(&self) -> usize {
+        self.text.len()
+            + (self.fields.len() + self.log_fields.len()) * std::mem::size_of::<(&str, Value)>()
+            + self.logs.len() * std::mem::size_of::<DraftLog>()
+    }
+
     /// The bytes its buffers hold room for.
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {

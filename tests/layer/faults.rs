@@ -19,13 +19,15 @@ fn assert_balanced(stats: &Stats) {
     let dropped = stats.dropped;
     eprintln!(
         "books: produced {}, delivered {}, refused {}, failed {}, dropped {} (queue full {}, \
-         shutdown {}, after shutdown {}, unauthorized {}), retried {}, truncated {}; peak RSS {} KiB",
+         queue bytes {}, shutdown {}, after shutdown {}, unauthorized {}), retried {}, \
+         truncated {}; peak RSS {} KiB",
         stats.produced(),
         stats.delivered(),
         stats.refused(),
         stats.failed(),
         dropped.total(),
         dropped.queue_full,
+        dropped.queue_bytes,
         dropped.shutdown,
         dropped.after_shutdown,
         dropped.unauthorized,
@@ -278,6 +280,56 @@ fn shutdown_while_the_server_is_down_counts_every_span_exactly() {
         );
         assert_balanced(&stats);
     }
+}
+
+#[test]
+fn the_byte_budget_bounds_what_is_held_and_counts_every_span_it_turns_away() {
+    const BUDGET: usize = 64 * 1024;
+    let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_url(closed_url())
+        .with_timeout(Duration::from_millis(100))
+        .with_queue_bytes(BUDGET)
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let text = "x".repeat(4096);
+    tracing::dispatcher::with_default(&dispatch, || {
+        // Larger than the whole budget: never held.
+        drop(info_span!("huge", inputs.text = "y".repeat(BUDGET)).entered());
+        for _ in 0..100 {
+            let _root = info_span!("root", inputs.text = text.as_str()).entered();
+            for _ in 0..4 {
+                drop(info_span!("step", inputs.text = text.as_str()).entered());
+            }
+        }
+    });
+    let stats = guard.stats();
+    // The server is down: what was queued is still held, and held within the budget.
+    assert!(
+        stats.spans_queued <= (BUDGET / 4096) as u64,
+        "at most the budget's worth of spans of 4 KiB and more held: {stats:?}"
+    );
+    assert!(stats.dropped.queue_bytes > 400, "{stats:?}");
+    assert_eq!(stats.dropped.queue_full, 0, "{stats:?}");
+    let report = guard.shutdown(Duration::from_millis(300));
+    let stats = report.stats;
+    assert_eq!(stats.produced(), 501, "{stats:?}");
+    assert_eq!(
+        stats.spans_queued + stats.dropped.queue_bytes,
+        501,
+        "{stats:?}"
+    );
+    assert_balanced(&stats);
+}
+
+#[test]
+fn a_byte_budget_too_small_for_a_span_is_refused_at_build() {
+    let error = HoneyHiveLayer::builder()
+        .with_api_url(closed_url())
+        .with_queue_bytes(1024)
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("queue_bytes"), "{error}");
 }
 
 #[test]
