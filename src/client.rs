@@ -191,6 +191,21 @@ impl Client {
             .await
     }
 
+    /// `POST /v1/events/batch` with the body already encoded (`{"events":[…]}`, each event
+    /// naming its session): the events of several sessions in one request. An answer with
+    /// `success: false` is a refusal.
+    pub(crate) async fn create_event_batch_encoded(&self, body: Bytes) -> Result<(), Error> {
+        let path = "/v1/events/batch".to_owned();
+        let answer: EventBatchResponse = self.call(Method::POST, path.clone(), Some(body)).await?;
+        refused_if_unsuccessful(
+            Success {
+                success: answer.success,
+            },
+            "POST",
+            path,
+        )
+    }
+
     /// `GET /v1/sessions/{session_id}`: the session as a tree of its events, each node with
     /// numeric times. Only the local server (feature `emulator`) and older HoneyHive servers
     /// serve this route; HoneyHive's current data plane answers 404.

@@ -177,9 +177,10 @@
 //! - **The application never waits.** Callbacks copy field values; a closing span is handed to
 //!   a bounded queue with `try_send`, which never blocks, takes no lock and wakes no thread (the
 //!   exporter looks at the queue on its own timer). At most
-//!   [`with_queue_capacity`](layer::Builder::with_queue_capacity) spans (16 384) are held,
-//!   queued or being sent: that bound is exact, and a span that closes beyond it is dropped and
-//!   counted ([`Dropped::queue_full`]). A slow or unreachable server costs the application
+//!   [`with_queue_capacity`](layer::Builder::with_queue_capacity) spans (8192), taking at most
+//!   [`with_queue_bytes`](layer::Builder::with_queue_bytes) (8 MiB), are held, queued or being
+//!   sent: those bounds are exact, and a span that closes beyond them is dropped and
+//!   counted ([`Dropped::queue_full`], [`Dropped::queue_bytes`]). A slow or unreachable server costs the application
 //!   nothing.
 //! - **Sessions first, events in batches.** The exporter thread, with its own tokio runtime,
 //!   creates each session (`POST /v1/sessions`) before any of its events, and sends events in

@@ -19,10 +19,12 @@ const DEFAULT_SOURCE: &str = "dev";
 const DEFAULT_BATCH_SIZE: usize = 100;
 /// Default longest time an event waits before it is sent.
 const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// Default number of finished spans held at once, queued or being sent.
-const DEFAULT_QUEUE_CAPACITY: usize = 16_384;
+/// Default number of finished spans held at once, queued or being sent: enough that a steady
+/// 20 000 spans/s on loopback loses none, half of what it once was to bound memory under a
+/// flood (BENCHMARKS.md measures both).
+const DEFAULT_QUEUE_CAPACITY: usize = 8192;
 /// Default bytes the finished spans held at once may take.
-const DEFAULT_QUEUE_BYTES: usize = 16 * 1024 * 1024;
+const DEFAULT_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// The smallest byte budget accepted.
 const MIN_QUEUE_BYTES: usize = 64 * 1024;
 /// Default time between two tries of an API key the server refused.
@@ -58,14 +60,15 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | flush interval | [`with_flush_interval`](Self::with_flush_interval) | `HH_FLUSH_INTERVAL` (seconds) | 1 s |
 /// | diagnostics at start | [`with_verbose`](Self::with_verbose) | `HH_VERBOSE` | off |
 /// | send nothing | [`with_disabled`](Self::with_disabled) | `HH_DISABLE_TRACING` | off |
-/// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 16 384 spans |
-/// | bytes held | [`with_queue_bytes`](Self::with_queue_bytes) | | 16 MiB |
+/// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 8192 spans |
+/// | bytes held | [`with_queue_bytes`](Self::with_queue_bytes) | | 8 MiB |
 /// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
 /// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
 /// | level of events kept | [`with_logs_level`](Self::with_logs_level) | `HH_LOGS_LEVEL` | `info` |
 /// | message content sent | [`with_capture_content`](Self::with_capture_content) | `HH_CAPTURE_CONTENT` | on |
 /// | redaction hook | [`with_redaction`](Self::with_redaction) | | none |
+/// | events of several sessions per request | [`with_cross_session_batches`](Self::with_cross_session_batches) | | off |
 /// | requests in flight | [`with_max_concurrent_requests`](Self::with_max_concurrent_requests) | | 8 |
 /// | retry budget | [`with_max_retry_time`](Self::with_max_retry_time) | | 120 s |
 /// | refused key tried again | [`with_auth_retry_interval`](Self::with_auth_retry_interval) | | 60 s |
@@ -120,6 +123,7 @@ struct Options {
     max_field_bytes: Option<usize>,
     max_events_per_span: Option<usize>,
     max_concurrent_requests: Option<usize>,
+    across_sessions: Option<bool>,
     max_retry_time: Option<Duration>,
     auth_retry_interval: Option<Duration>,
     root_wait: Option<Duration>,
@@ -219,7 +223,8 @@ impl<T> Builder<T> {
     /// delivered or given up on. The bound is exact: a span that closes while this many are held
     /// is dropped and counted ([`Dropped::queue_full`](crate::Dropped::queue_full)), and no span
     /// is dropped below it unless the byte budget
-    /// ([`with_queue_bytes`](Self::with_queue_bytes)) is spent first. Default: 16 384.
+    /// ([`with_queue_bytes`](Self::with_queue_bytes)) is spent first. Default: 8192; raise it for bursts longer than the exporter can
+    /// absorb, at the cost of memory (`BENCHMARKS.md` measures both).
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.o.queue_capacity = Some(capacity);
         self
@@ -229,7 +234,7 @@ impl<T> Builder<T> {
     /// as the exporter estimates them when they are queued), so that memory stays bounded
     /// whatever the spans carry. A span that closes when it would not fit is dropped and counted
     /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
-    /// whole budget. At least 64 KiB. Default: 16 MiB.
+    /// whole budget. At least 64 KiB. Default: 8 MiB.
     pub fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.o.queue_bytes = Some(bytes);
         self
@@ -287,6 +292,16 @@ impl<T> Builder<T> {
         hook: impl Fn(Outgoing<'_>) -> Verdict + Send + Sync + 'static,
     ) -> Self {
         self.o.hook = Some(Hook::new(hook));
+        self
+    }
+
+    /// Sends the events of several sessions together, in `POST /v1/events/batch` requests of up
+    /// to the batch size (each event names its session), instead of each session's events on
+    /// its own route (`POST /v1/sessions/{id}/events/batch`). Each session is still created
+    /// first, and completed after its events. Fewer, fuller requests when sessions are small
+    /// (`BENCHMARKS.md` measures both). Default: off.
+    pub fn with_cross_session_batches(mut self, across: bool) -> Self {
+        self.o.across_sessions = Some(across);
         self
     }
 
@@ -429,6 +444,7 @@ impl<T> Builder<T> {
                 root_wait: self.o.root_wait.unwrap_or(DEFAULT_ROOT_WAIT),
                 mapper,
                 hook: self.o.hook,
+                across_sessions: self.o.across_sessions.unwrap_or(false),
             },
             retry: RetryPolicy {
                 max_elapsed: self.o.max_retry_time.unwrap_or(DEFAULT_MAX_RETRY_TIME),

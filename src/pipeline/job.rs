@@ -136,20 +136,7 @@ impl Job {
 
     /// The body of a batch of the events in `range`: `{"events":[…]}`.
     pub(crate) fn batch_body(&self, range: std::ops::Range<usize>) -> bytes::Bytes {
-        const OPEN: &[u8] = b"{\"events\":[";
-        const CLOSE: &[u8] = b"]}";
-        let first = range.start.checked_sub(1).map_or(0, |i| self.ends[i]);
-        let last = range.end.checked_sub(1).map_or(first, |i| self.ends[i]);
-        let mut body = Vec::with_capacity(OPEN.len() + (last - first) + range.len() + CLOSE.len());
-        body.extend_from_slice(OPEN);
-        for (n, index) in range.enumerate() {
-            if n > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(self.event_bytes(index));
-        }
-        body.extend_from_slice(CLOSE);
-        body.into()
+        events_body(range.map(|index| self.event_bytes(index)))
     }
 
     /// Shows what the job would send to the redaction hook, and takes out what it drops, whose
@@ -199,6 +186,23 @@ impl Job {
         }
         false
     }
+}
+
+/// `{"events":[…]}` of encoded events, each copied once.
+pub(crate) fn events_body<'a>(events: impl Iterator<Item = &'a [u8]> + Clone) -> bytes::Bytes {
+    const OPEN: &[u8] = b"{\"events\":[";
+    const CLOSE: &[u8] = b"]}";
+    let size: usize = events.clone().map(|e| e.len() + 1).sum();
+    let mut body = Vec::with_capacity(OPEN.len() + size + CLOSE.len());
+    body.extend_from_slice(OPEN);
+    for (n, event) in events.enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(event);
+    }
+    body.extend_from_slice(CLOSE);
+    body.into()
 }
 
 /// What a job did.

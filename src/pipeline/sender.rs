@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use super::diagnostics::Diagnostics;
 use super::gate::{Admit, Gate};
-use super::job::{Done, Job, Ledger, Outcome};
+use super::job::{self, Done, Job, Ledger, Outcome};
 use super::retry::{self, Class, RetryPolicy};
 use super::stats::add;
 use crate::client::Client;
@@ -67,16 +67,70 @@ pub(crate) struct Sender {
     pub(crate) gate: Arc<Gate>,
 }
 
+/// A job whose session exists: what its final step needs.
+struct Opened {
+    done: Done,
+    update_needed: bool,
+}
+
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Sender {
+    /// Runs one session's job: its create, its events in batches on the session's own route,
+    /// its final state.
     pub(crate) async fn run(&self, mut job: Job) -> Done {
+        let opened = match self.open(&mut job).await {
+            Ok(opened) => opened,
+            Err(done) => return done,
+        };
+        let mut start = 0;
+        for end in limits::batch_ends(&job.sizes(), job.batch_size, limits::MAX_BATCH_BYTES) {
+            self.deliver(&job, start..end, &job.ledger).await;
+            start = end;
+        }
+        self.finish(&mut job, opened).await
+    }
+
+    /// Runs the jobs of several sessions together: each session created (when it must be),
+    /// then the events of all of them in shared `POST /v1/events/batch` requests, each event
+    /// naming its session, then each session's final state.
+    pub(crate) async fn run_across(&self, mut jobs: Vec<Job>) -> Vec<Done> {
+        let mut dones = Vec::with_capacity(jobs.len());
+        let mut open = Vec::with_capacity(jobs.len());
+        for (index, job) in jobs.iter_mut().enumerate() {
+            match self.open(job).await {
+                Ok(opened) => open.push((index, opened)),
+                Err(done) => dones.push(done),
+            }
+        }
+        let events: Vec<(usize, usize)> = open
+            .iter()
+            .flat_map(|&(j, _)| (0..jobs[j].event_count()).map(move |e| (j, e)))
+            .collect();
+        let sizes: Vec<usize> = events
+            .iter()
+            .map(|&(j, e)| jobs[j].event_bytes(e).len())
+            .collect();
+        let batch_size = jobs.first().map_or(1, |job| job.batch_size);
+        let mut start = 0;
+        for end in limits::batch_ends(&sizes, batch_size, limits::MAX_BATCH_BYTES) {
+            self.deliver_across(&jobs, &events[start..end]).await;
+            start = end;
+        }
+        for (index, opened) in open {
+            dones.push(self.finish(&mut jobs[index], opened).await);
+        }
+        dones
+    }
+
+    /// Creates the job's session when it must be; `Err` with what the job did when that failed
+    /// (its spans are recorded as failed).
+    async fn open(&self, job: &mut Job) -> Result<Opened, Done> {
         let mut done = Done {
             session_id: job.session_id,
             created: job.create.is_none(),
             start_ms: job.start_ms,
         };
-        let ledger = job.ledger.clone();
         let mut update_needed = job.update_completes.is_some() || job.joined;
         if let Some(create) = job.create.take() {
             match self.create(&create, &job.recreate).await {
@@ -101,17 +155,24 @@ impl Sender {
                         });
                     }
                     let outcome = failure.outcome();
-                    ledger.record(&job.seqs, outcome);
-                    ledger.record(job.root().as_slice(), outcome);
-                    return done;
+                    job.ledger.record(&job.seqs, outcome);
+                    job.ledger.record(job.root().as_slice(), outcome);
+                    return Err(done);
                 }
             }
         }
-        let mut start = 0;
-        for end in limits::batch_ends(&job.sizes(), job.batch_size, limits::MAX_BATCH_BYTES) {
-            self.deliver(&job, start..end, &ledger).await;
-            start = end;
-        }
+        Ok(Opened {
+            done,
+            update_needed,
+        })
+    }
+
+    /// Writes the session's final state when it must be, and settles its root.
+    async fn finish(&self, job: &mut Job, opened: Opened) -> Done {
+        let Opened {
+            done,
+            update_needed,
+        } = opened;
         let outcome = match job.update.take().filter(|_| update_needed) {
             Some(mut update) => {
                 if job.joined
@@ -120,14 +181,14 @@ impl Sender {
                     let start = done.start_ms.unwrap_or(end as f64);
                     update.duration = Some((end as f64 - start).max(0.0));
                 }
-                match self.update(&job, update).await {
+                match self.update(job, update).await {
                     Ok(()) => Outcome::Delivered,
                     Err(failure) => failure.outcome(),
                 }
             }
             None => Outcome::Delivered,
         };
-        ledger.record(job.root().as_slice(), outcome);
+        job.ledger.record(job.root().as_slice(), outcome);
         done
     }
 
@@ -319,6 +380,61 @@ impl Sender {
                         "gave up sending {} event(s) of session {}: {error}",
                         events.len(),
                         job.session_id
+                    )
+                });
+            }
+        })
+    }
+
+    /// Sends one cross-session batch (`events`: job and event indices); on a 400, 413 or 422
+    /// splits it in halves until each refused event stands alone.
+    fn deliver_across<'a>(
+        &'a self,
+        jobs: &'a [Job],
+        events: &'a [(usize, usize)],
+    ) -> Boxed<'a, ()> {
+        Box::pin(async move {
+            let record = |outcome: Outcome| {
+                for &(j, e) in events {
+                    jobs[j].ledger.record(&jobs[j].seqs[e..=e], outcome);
+                }
+            };
+            let body = job::events_body(events.iter().map(|&(j, e)| jobs[j].event_bytes(e)));
+            let send = || self.client.create_event_batch_encoded(body.clone());
+            let failure = match self.with_retry(send).await {
+                Ok(()) => return record(Outcome::Delivered),
+                Err(Failure::Error(error @ Error::Decode { .. })) => {
+                    // A success status: the server took the batch, whatever its answer says.
+                    self.unexpected_body(&error);
+                    return record(Outcome::Delivered);
+                }
+                Err(failure) => failure,
+            };
+            let splittable = matches!(failure.status(), Some(400 | 413 | 422));
+            if splittable && events.len() > 1 {
+                let (first, second) = events.split_at(events.len() / 2);
+                self.deliver_across(jobs, first).await;
+                self.deliver_across(jobs, second).await;
+                return;
+            }
+            if splittable {
+                record(Outcome::Rejected);
+                let (j, e) = events[0];
+                let (name, id) = named(jobs[j].event_bytes(e));
+                self.diagnostics.warn("event-rejected", || {
+                    format!(
+                        "HoneyHive refused event `{name}` ({id}) of session {}: {failure}",
+                        jobs[j].session_id
+                    )
+                });
+                return;
+            }
+            record(failure.outcome());
+            if let Failure::Error(error) = &failure {
+                self.diagnostics.warn("batch-failed", || {
+                    format!(
+                        "gave up sending {} event(s) of several sessions: {error}",
+                        events.len()
                     )
                 });
             }

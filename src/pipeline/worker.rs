@@ -48,6 +48,9 @@ pub(crate) struct Config {
     pub(crate) mapper: Mapper,
     /// The application's redaction hook.
     pub(crate) hook: Option<Hook>,
+    /// Send the events of several sessions together (`POST /v1/events/batch`) instead of each
+    /// session's on its own route.
+    pub(crate) across_sessions: bool,
 }
 
 impl Config {
@@ -71,6 +74,14 @@ impl Kind {
             Role::Event { .. } => Kind::Event,
         }
     }
+}
+
+/// One session's job in flight: its session, its spans, and where it records their outcomes.
+#[derive(Debug)]
+struct InFlight {
+    session: Uuid,
+    spans: Vec<u64>,
+    ledger: Ledger,
 }
 
 /// A span taken in and not settled: its kind, and the bytes it holds of the budget.
@@ -102,9 +113,9 @@ pub(crate) struct Worker {
     sessions: HashMap<Uuid, Session>,
     ready: VecDeque<Uuid>,
     queued: HashSet<Uuid>,
-    jobs: JoinSet<Done>,
+    jobs: JoinSet<Vec<Done>>,
     /// Each job in flight: its session, its spans, and where it records their outcomes.
-    job_spans: HashMap<TaskId, (Uuid, Vec<u64>, Ledger)>,
+    job_spans: HashMap<TaskId, Vec<InFlight>>,
     /// Spans taken off the queue so far; each gets the next number.
     received: u64,
     /// Spans taken and not settled, and their kind.
@@ -380,27 +391,55 @@ impl Worker {
     /// Starts jobs for ready sessions while there is room in flight.
     fn dispatch(&mut self) {
         while self.jobs.len() < self.config.max_in_flight {
-            let Some(id) = self.ready.pop_front() else {
+            // One session's job, or, across sessions, jobs until a batch's worth of events.
+            let mut group = Vec::new();
+            let mut events = 0;
+            while let Some(id) = self.ready.pop_front() {
+                self.queued.remove(&id);
+                let Some(job) = self.take_job(id) else {
+                    continue;
+                };
+                events += job.event_count();
+                group.push(job);
+                if !self.config.across_sessions || events >= self.config.batch_size {
+                    break;
+                }
+            }
+            let Some(first) = group.first() else {
                 break;
             };
-            self.queued.remove(&id);
-            let Some(job) = self.take_job(id) else {
-                continue;
-            };
-            let spans = job.spans();
-            let ledger = job.ledger.clone();
+            let in_flight: Vec<InFlight> = group
+                .iter()
+                .map(|job| InFlight {
+                    session: job.session_id,
+                    spans: job.spans(),
+                    ledger: job.ledger.clone(),
+                })
+                .collect();
             let sender = self.sender.clone();
             // Visible to the application's own log at DEBUG; the layer ignores this thread, so
             // it never becomes a session itself.
             let span = tracing::debug_span!(
                 target: "tracing_honeyhive",
                 "honeyhive.send",
-                session_id = %id,
-                events = job.events.len(),
+                session_id = %first.session_id,
+                sessions = group.len(),
+                events,
             );
-            let run = async move { sender.run(job).await };
+            let across = self.config.across_sessions;
+            let run = async move {
+                if across {
+                    sender.run_across(group).await
+                } else {
+                    let mut dones = Vec::with_capacity(1);
+                    for job in group {
+                        dones.push(sender.run(job).await);
+                    }
+                    dones
+                }
+            };
             let handle = self.jobs.spawn(tracing::Instrument::instrument(run, span));
-            self.job_spans.insert(handle.id(), (id, spans, ledger));
+            self.job_spans.insert(handle.id(), in_flight);
         }
     }
 
@@ -418,51 +457,61 @@ impl Worker {
         job
     }
 
-    fn on_done(&mut self, result: Result<(TaskId, Done), tokio::task::JoinError>) {
+    fn on_done(&mut self, result: Result<(TaskId, Vec<Done>), tokio::task::JoinError>) {
         let task = match &result {
             Ok((task, _)) => *task,
             Err(error) => error.id(),
         };
-        let Some((id, spans, ledger)) = self.job_spans.remove(&task) else {
+        let Some(in_flight) = self.job_spans.remove(&task) else {
             return;
         };
-        for (seq, outcome) in ledger.take() {
+        for (seq, outcome) in in_flight.iter().flat_map(|job| job.ledger.take()) {
             self.settle(seq, outcome);
         }
         match result {
-            Ok((_, done)) => {
-                if let Some(session) = self.sessions.get_mut(&done.session_id) {
-                    session.created |= done.created;
-                    session.start_ms = done.start_ms.or(session.start_ms);
+            Ok((_, dones)) => {
+                for done in dones {
+                    if let Some(session) = self.sessions.get_mut(&done.session_id) {
+                        session.created |= done.created;
+                        session.start_ms = done.start_ms.or(session.start_ms);
+                    }
                 }
             }
             Err(error) => {
-                // The job's task died: what it had not settled is lost, counted and settled.
-                let lost: Vec<u64> = spans
-                    .into_iter()
-                    .filter(|seq| self.unsettled.contains_key(seq))
-                    .collect();
-                self.diagnostics.warn("job-died", || {
-                    format!(
-                        "sending session {id} stopped unexpectedly; {} span(s) lost: {error}",
-                        lost.len()
-                    )
-                });
-                for seq in lost {
-                    self.settle(seq, Outcome::Failed);
+                // The task died: what its jobs had not settled is lost, counted and settled.
+                for job in &in_flight {
+                    let lost: Vec<u64> = job
+                        .spans
+                        .iter()
+                        .copied()
+                        .filter(|seq| self.unsettled.contains_key(seq))
+                        .collect();
+                    self.diagnostics.warn("job-died", || {
+                        format!(
+                            "sending session {} stopped unexpectedly; {} span(s) lost: {error}",
+                            job.session,
+                            lost.len()
+                        )
+                    });
+                    for seq in lost {
+                        self.settle(seq, Outcome::Failed);
+                    }
                 }
             }
         }
-        let Some(session) = self.sessions.get_mut(&id) else {
-            return;
-        };
-        session.busy = false;
-        if session.has_work() {
-            if session.is_due(self.config.batch_size) || self.forcing() {
-                self.make_ready(id);
+        for job in in_flight {
+            let id = job.session;
+            let Some(session) = self.sessions.get_mut(&id) else {
+                continue;
+            };
+            session.busy = false;
+            if session.has_work() {
+                if session.is_due(self.config.batch_size) || self.forcing() {
+                    self.make_ready(id);
+                }
+            } else if session.ended {
+                self.sessions.remove(&id);
             }
-        } else if session.ended {
-            self.sessions.remove(&id);
         }
     }
 
@@ -544,7 +593,12 @@ impl Worker {
 
     /// Settles what the jobs in flight have finished so far.
     fn settle_in_flight(&mut self) {
-        let ledgers: Vec<Ledger> = self.job_spans.values().map(|(_, _, l)| l.clone()).collect();
+        let ledgers: Vec<Ledger> = self
+            .job_spans
+            .values()
+            .flatten()
+            .map(|job| job.ledger.clone())
+            .collect();
         for (seq, outcome) in ledgers.iter().flat_map(Ledger::take) {
             self.settle(seq, outcome);
         }

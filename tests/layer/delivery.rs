@@ -34,7 +34,8 @@ fn many_concurrent_sessions_from_8_threads_are_each_delivered_exactly_once() {
     const THREADS: usize = 8;
     const SESSIONS: usize = 40;
     const EVENTS: usize = 6;
-    let harness = Harness::with(|b| b.with_batch_size(4));
+    // Room for the whole burst: every span is to be delivered.
+    let harness = Harness::with(|b| b.with_batch_size(4).with_queue_capacity(4096));
     std::thread::scope(|scope| {
         for thread in 0..THREADS {
             let dispatch = harness.dispatch.clone();
@@ -520,5 +521,117 @@ fn a_job_cut_off_at_the_shutdown_deadline_counts_what_it_delivered_once() {
     assert_eq!(
         stats.spans_queued,
         stats.events_sent + stats.sessions_completed + stats.lost()
+    );
+}
+
+/// `sessions` sessions of `events` children each, sent across sessions.
+fn across_sessions(server: Emulator, sessions: usize, events: usize) -> Harness {
+    let harness = Harness::on(server, |b| b.with_cross_session_batches(true));
+    harness.run(|| {
+        for s in 0..sessions {
+            let _root = info_span!("turn", s).entered();
+            for e in 0..events {
+                drop(info_span!("step", e, honeyhive.event_name = "step").entered());
+            }
+        }
+    });
+    harness
+}
+
+fn requests_to(server: &Emulator, path: impl Fn(&str) -> bool) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && path(&r.path))
+        .count()
+}
+
+#[test]
+fn cross_session_batches_carry_many_sessions_events_in_few_requests() {
+    const SESSIONS: usize = 30;
+    const EVENTS: usize = 5;
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let harness = across_sessions(server, SESSIONS, EVENTS);
+    let report = harness.flush();
+    assert!(report.is_complete(), "{report:?}");
+    let stats = report.stats;
+    assert_eq!(
+        stats.delivered(),
+        (SESSIONS * (EVENTS + 1)) as u64,
+        "{stats:?}"
+    );
+    assert_eq!(stats.events_sent, (SESSIONS * EVENTS) as u64);
+    let server = &harness.server;
+    // Every event in its own session, under the session.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for event in server.events() {
+        *counts.entry(event.session_id.clone().unwrap()).or_default() += 1;
+    }
+    assert_eq!(counts.len(), SESSIONS, "{counts:?}");
+    assert!(counts.values().all(|&n| n == EVENTS), "{counts:?}");
+    for event in server.events() {
+        assert_eq!(event.parent_id, event.session_id, "{event:?}");
+    }
+    let batches = requests_to(server, |p| p == "/v1/events/batch");
+    let own_route = requests_to(server, |p| {
+        p.ends_with("/events/batch") && p != "/v1/events/batch"
+    });
+    eprintln!(
+        "{SESSIONS} sessions of {EVENTS} events: {batches} cross-session batches, {} creates",
+        requests_to(server, |p| p == "/v1/sessions")
+    );
+    assert_eq!(own_route, 0, "no session's own route");
+    assert!(batches > 0, "the cross-session route carried the events");
+    assert!(
+        batches < SESSIONS,
+        "fewer batches than sessions: {batches} for {SESSIONS}"
+    );
+    assert_eq!(server.repeated_events(), 0);
+}
+
+#[test]
+fn a_cross_session_batch_answered_400_is_split_and_one_failing_with_503_retried() {
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    // The first batch (12 events) is refused whole, then its first half, quarter and event
+    // alone; later, one batch meets a 503 once.
+    server.inject(
+        Fault::status(400)
+            .with_body(
+                "application/json",
+                r#"{"statusCode":400,"message":"event too odd","success":false}"#,
+            )
+            .times(4)
+            .on_path("/v1/events/batch"),
+    );
+    let harness = across_sessions(server, 4, 3);
+    let report = harness.flush();
+    let stats = report.stats;
+    assert_eq!(stats.events_rejected, 1, "{stats:?}");
+    assert_eq!(stats.events_sent, 11, "{stats:?}");
+    assert_eq!(stats.sessions_completed, 4, "{stats:?}");
+    let refusals = harness
+        .diagnostics
+        .messages()
+        .iter()
+        .filter(|(_, m)| m.contains("refused event") && m.contains("event too odd"))
+        .count();
+    assert_eq!(refusals, 1);
+
+    harness
+        .server
+        .inject(Fault::status(503).on_path("/v1/events/batch"));
+    harness.run(|| {
+        let _root = info_span!("again").entered();
+        drop(info_span!("step").entered());
+    });
+    let report = harness.flush();
+    let stats = report.stats;
+    assert!(stats.requests_retried >= 1, "{stats:?}");
+    assert_eq!(stats.events_sent, 12, "{stats:?}");
+    assert_eq!(stats.pending(), 0, "{stats:?}");
+    assert_eq!(
+        stats.produced(),
+        stats.delivered() + stats.refused() + stats.failed() + stats.dropped.total(),
+        "{stats:?}"
     );
 }

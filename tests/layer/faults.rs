@@ -337,7 +337,11 @@ fn a_burst_of_session_ends_below_capacity_drops_nothing() {
     const THREADS: usize = 8;
     const SESSIONS: usize = 200;
     const CHILDREN: usize = 9;
-    let harness = Harness::new();
+    const CAPACITY: usize = 16_384;
+    let harness = Harness::with(|b| {
+        b.with_queue_capacity(CAPACITY)
+            .with_queue_bytes(64 * 1024 * 1024)
+    });
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             let dispatch = harness.dispatch.clone();
@@ -354,7 +358,7 @@ fn a_burst_of_session_ends_below_capacity_drops_nothing() {
         }
     });
     let produced = (THREADS * SESSIONS * (CHILDREN + 1)) as u64;
-    assert!(produced < 16_384, "below the default capacity");
+    assert!(produced < CAPACITY as u64, "below the capacity");
     let report = harness.flush();
     let stats = report.stats;
     eprintln!("burst: {produced} spans from {THREADS} threads: {stats:?}");
@@ -429,7 +433,10 @@ fn a_session_with_20k_direct_children_streams_out_and_gets_its_final_state() {
         .with_body_limit(256 * 1024)
         .start()
         .unwrap();
-    let harness = Harness::on(server, |b| b.with_queue_capacity(4 * CHILDREN));
+    let harness = Harness::on(server, |b| {
+        b.with_queue_capacity(4 * CHILDREN)
+            .with_queue_bytes(64 * 1024 * 1024)
+    });
     harness.run(|| {
         let root = info_span!("long", outputs.answer = tracing::field::Empty).entered();
         for _ in 0..CHILDREN {
