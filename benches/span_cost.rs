@@ -1,23 +1,33 @@
-//! What a span costs the application thread, side by side with the peers, on issue 11's
-//! workload: a root span `request` with 3 fields, entered; inside it 10 `llm_call` spans with 6
-//! fields (`gen_ai.system` and `gen_ai.request.model`, a 200-byte `gen_ai.prompt`, two integers
-//! and a float), each entered, with one `info!` event, exited and closed; then the root closes.
-//! 11 spans a workload; figures are per span.
+//! What a span costs the application thread, on issue 11's workload (a root span `request` with
+//! 3 fields, entered; inside it 10 `llm_call` spans with 6 fields (`gen_ai.system` and
+//! `gen_ai.request.model`, a 200-byte `gen_ai.prompt`, two integers and a float), each entered,
+//! with one `info!` event, exited and closed; then the root closes: 11 spans, see
+//! `benches/common/mod.rs`), along issue 11's ladder, in one criterion group:
 //!
-//! Subjects, in one interleaved run:
-//! - `floor`: the registry and a layer that does nothing;
-//! - `tracing-opentelemetry`: tracing-opentelemetry with a `BatchSpanProcessor` whose exporter
-//!   discards;
-//! - `tracing-honeyhive`: this crate's layer, with defaults, sending to the local server on
-//!   loopback;
-//! - `tracing-opentelemetry + HoneyHiveExporter`: the same bridge, exporting with this crate.
+//! 1. `no subscriber`: `Dispatch::none()`;
+//! 2. `floor`: the registry and a layer that does nothing;
+//! 3. `tracing-honeyhive layer -> discarding sink`: this crate's layer with its defaults, its
+//!    exporter delivering to the loopback sink of `benches/common/sink.rs`, which answers and
+//!    counts but keeps nothing;
+//! 4. `tracing-honeyhive layer -> local server`: the same, delivering to the local
+//!    HoneyHive-compatible server (`Emulator`), which checks and stores everything;
+//! 5. `tracing-opentelemetry + BatchSpanProcessor`: the bridge, with an exporter that discards;
+//! 6. `tracing-opentelemetry + HoneyHiveExporter`: the same bridge exporting with this crate, to
+//!    the local server;
+//! 7. `fmt JSON -> io::sink`: tracing-subscriber's fmt layer in JSON, writing to `io::sink()`
+//!    (it writes the 10 events, each with its span context; span closes are not logged).
 //!
-//! Criterion measures the time of one workload on the application thread; a counting allocator
-//! then counts that thread's allocations per span, a stable figure on a noisy machine. Results
-//! and the command that made them are in BENCHMARKS.md:
+//! Criterion measures the wall time of one workload on the application thread. Criterion offers
+//! spans faster than any pipeline delivers them, so the queues fill and part of each figure is
+//! the cost of a drop; this crate's pipelines print what they did with the spans. A counting
+//! global allocator then counts the application thread's allocations per span over 2,000
+//! workloads, a figure that does not move with the machine's noise. For delivered throughput,
+//! CPU per delivered span below saturation and memory, see `benches/throughput.rs`. Results and
+//! the commands that made them are in BENCHMARKS.md:
 //!
 //! ```text
 //! cargo bench --all-features --bench span_cost
+//! cargo bench --all-features --bench span_cost -- --warm-up-time 1 --measurement-time 2
 //! ```
 
 use std::hint::black_box;
@@ -25,59 +35,24 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
 use opentelemetry::trace::TracerProvider;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Dispatch;
 use tracing_honeyhive::HoneyHiveLayer;
 use tracing_honeyhive::emulator::Emulator;
 use tracing_honeyhive::otel::HoneyHiveExporter;
 use tracing_subscriber::layer::SubscriberExt;
 
-/// Spans in one workload.
-const SPANS: u64 = 11;
+mod common;
 
 #[path = "../tests/common/counting.rs"]
 mod counting;
 
+use common::sink::Sink;
+use common::{Discard, Noop, SPANS, workload};
 use counting::{Counting, allocations};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The workload, once.
-fn workload(prompt: &str) {
-    let root = tracing::info_span!("request", user = "u-1", route = "/chat", attempt = 1);
-    let _root = root.enter();
-    for i in 0..10_i64 {
-        let call = tracing::info_span!(
-            "llm_call",
-            gen_ai.system = "openai",
-            gen_ai.request.model = "gpt-4o-mini",
-            gen_ai.prompt = prompt,
-            gen_ai.usage.input_tokens = 120 + i,
-            gen_ai.usage.output_tokens = 40 + i,
-            gen_ai.request.temperature = 0.2,
-        );
-        let _call = call.enter();
-        tracing::info!(i, "calling the model");
-    }
-}
-
-/// A layer that does nothing: the cost of the registry alone.
-struct Noop;
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Noop {}
-
-/// An exporter that discards: the cost of the bridge and its batch processor alone.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
 
 /// A subject: its name, its subscriber, what must outlive the run, and this crate's counters
 /// when it is this crate's.
@@ -88,35 +63,59 @@ struct Subject {
     handle: Option<tracing_honeyhive::Handle>,
 }
 
-fn subjects(server: &Emulator) -> Vec<Subject> {
-    let floor = Subject {
-        name: "floor (registry + no-op layer)",
-        dispatch: Dispatch::new(tracing_subscriber::registry().with(Noop)),
-        _keep: Box::new(()),
-        handle: None,
-    };
-    let discard = SdkTracerProvider::builder()
-        .with_batch_exporter(Discard)
-        .build();
-    let bridge = Subject {
-        name: "tracing-opentelemetry + BatchSpanProcessor (discarding)",
-        dispatch: Dispatch::new(
-            tracing_subscriber::registry()
-                .with(tracing_opentelemetry::layer().with_tracer(discard.tracer("bench"))),
-        ),
-        _keep: Box::new(discard),
-        handle: None,
-    };
+impl Subject {
+    fn new(name: &'static str, dispatch: Dispatch) -> Subject {
+        Subject {
+            name,
+            dispatch,
+            _keep: Box::new(()),
+            handle: None,
+        }
+    }
+}
+
+/// This crate's layer, with defaults, sending to `url`.
+fn layer(name: &'static str, url: String) -> Subject {
     let (layer, guard) = HoneyHiveLayer::builder()
-        .with_api_url(server.url())
+        .with_api_url(url)
         .build()
         .expect("the layer builds");
-    let ours = Subject {
-        name: "tracing-honeyhive layer (defaults, loopback)",
+    Subject {
+        name,
         dispatch: Dispatch::new(tracing_subscriber::registry().with(layer)),
         handle: Some(guard.handle()),
         _keep: Box::new(guard),
+    }
+}
+
+/// tracing-opentelemetry over a provider.
+fn bridge(provider: &SdkTracerProvider) -> Dispatch {
+    Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"))),
+    )
+}
+
+/// The ladder, in issue 11's order.
+fn subjects(sink: &Sink, server: &Emulator) -> Vec<Subject> {
+    let none = Subject::new("no subscriber", Dispatch::none());
+    let floor = Subject::new(
+        "floor (registry + no-op layer)",
+        Dispatch::new(tracing_subscriber::registry().with(Noop)),
+    );
+    let to_sink = layer("tracing-honeyhive layer -> discarding sink", sink.url());
+    let to_server = layer("tracing-honeyhive layer -> local server", server.url());
+
+    let discard = SdkTracerProvider::builder()
+        .with_batch_exporter(Discard)
+        .build();
+    let bridged = Subject {
+        name: "tracing-opentelemetry + BatchSpanProcessor (discarding)",
+        dispatch: bridge(&discard),
+        _keep: Box::new(discard),
+        handle: None,
     };
+
     let exporter = HoneyHiveExporter::builder()
         .with_api_url(server.url())
         .build()
@@ -126,23 +125,32 @@ fn subjects(server: &Emulator) -> Vec<Subject> {
         .with_batch_exporter(exporter)
         .build();
     let exported = Subject {
-        name: "tracing-opentelemetry + HoneyHiveExporter (loopback)",
-        dispatch: Dispatch::new(
-            tracing_subscriber::registry()
-                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"))),
-        ),
+        name: "tracing-opentelemetry + HoneyHiveExporter (local server)",
+        dispatch: bridge(&provider),
         _keep: Box::new(provider),
         handle: Some(handle),
     };
-    vec![floor, bridge, ours, exported]
+
+    let json = Subject::new(
+        "fmt JSON -> io::sink",
+        Dispatch::new(
+            tracing_subscriber::registry().with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::sink),
+            ),
+        ),
+    );
+    vec![none, floor, to_sink, to_server, bridged, exported, json]
 }
 
 fn span_cost(c: &mut Criterion) {
+    let sink = Sink::start().expect("the loopback sink starts");
     let server = Emulator::builder()
         .start()
         .expect("the local server starts");
-    let prompt = "p".repeat(200);
-    let subjects = subjects(&server);
+    let prompt = common::prompt();
+    let subjects = subjects(&sink, &server);
     let mut group = c.benchmark_group("workload of 11 spans, application thread");
     for subject in &subjects {
         group.bench_function(subject.name, |b| {
@@ -162,14 +170,22 @@ fn span_cost(c: &mut Criterion) {
         if let Some(handle) = &subject.handle {
             let stats = handle.stats();
             println!(
-                "  {:<58} {} produced, {} delivered, {} dropped (queue full)",
+                "  {:<58} {} produced, {} delivered, {} dropped ({} queue full, {} over the byte \
+                 budget)",
                 subject.name,
                 stats.produced(),
                 stats.delivered(),
-                stats.dropped.queue_full
+                stats.dropped.total(),
+                stats.dropped.queue_full,
+                stats.dropped.queue_bytes,
             );
         }
     }
+    let received = sink.counts();
+    println!(
+        "  the discarding sink received {} requests, {} sessions, {} events, {} updates",
+        received.requests, received.sessions, received.events, received.session_updates
+    );
 
     println!("\nheap allocations per span on the application thread:");
     for subject in &subjects {
