@@ -34,10 +34,20 @@ pub fn session_id_for_key(key: &str) -> Uuid {
 /// [`NAMESPACE`], the trace id as 32 lowercase hex digits. Every exporter of every service
 /// derives the same id from the same trace.
 pub fn session_id_for_trace(trace_id: [u8; 16]) -> Uuid {
-    Uuid::new_v5(
-        &NAMESPACE,
-        format!("trace:{:032x}", u128::from_be_bytes(trace_id)).as_bytes(),
-    )
+    let mut name = [0u8; 6 + 32];
+    name[..6].copy_from_slice(b"trace:");
+    hex(&trace_id, &mut name[6..]);
+    Uuid::new_v5(&NAMESPACE, &name)
+}
+
+/// `bytes` as lowercase hex digits into `out` (twice as long), without formatting machinery:
+/// every exported span derives two ids.
+fn hex(bytes: &[u8], out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
 }
 
 /// The event an OpenTelemetry span becomes: the version 5 UUID of `span:{trace id}{span id}` in
@@ -53,12 +63,11 @@ pub fn session_id_for_trace(trace_id: [u8; 16]) -> Uuid {
 /// assert_ne!(event_id_for_span(trace, span).to_string(), session_id_for_trace(trace).to_string());
 /// ```
 pub fn event_id_for_span(trace_id: [u8; 16], span_id: [u8; 8]) -> Uuid {
-    let name = format!(
-        "span:{:032x}{:016x}",
-        u128::from_be_bytes(trace_id),
-        u64::from_be_bytes(span_id)
-    );
-    Uuid::new_v5(&NAMESPACE, name.as_bytes())
+    let mut name = [0u8; 5 + 32 + 16];
+    name[..5].copy_from_slice(b"span:");
+    hex(&trace_id, &mut name[5..37]);
+    hex(&span_id, &mut name[37..]);
+    Uuid::new_v5(&NAMESPACE, &name)
 }
 
 /// Whether `key` is a UUID, used as it is.
