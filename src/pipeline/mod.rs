@@ -16,8 +16,11 @@
 //! the queue: a span sent before is on it, counted with the rest; a span closing after is
 //! never queued.
 //!
-//! The application thread never wakes the exporter: the exporter takes spans off the queue on
-//! its own timer (sooner while spans keep coming), and at once when asked to flush. No receiver
+//! The application thread never wakes the exporter for a span: the exporter takes spans off the
+//! queue on its own timer (sooner while spans keep coming), at once when asked to flush, and
+//! when the spans held cross an eighth of the capacity — one message on the control channel
+//! (lock-free), so that a burst after a quiet time is taken in before the queue fills rather than
+//! at the next tick. No receiver
 //! ever parks on the queue, so a send never takes the queue's lock.
 
 mod diagnostics;
@@ -88,6 +91,8 @@ pub(crate) enum Control {
     Shutdown(Request),
     /// Send with this key from now on (and try again after a refused one).
     SetApiKey(ApiKey),
+    /// The spans held crossed the wake-up mark: take them in now.
+    Wake,
 }
 
 /// Set in [`Shared::sending`] once the exporter has stopped taking spans.
@@ -104,6 +109,8 @@ pub(crate) struct Shared {
     /// Bytes the spans admitted and not yet settled take ([`FinishedSpan::footprint`]).
     held_bytes: AtomicUsize,
     max_bytes: usize,
+    /// When this many spans are held, the exporter is woken to take them in.
+    wake_at: usize,
     /// [`CLOSED`] once the exporter has stopped, and the number of producers inside
     /// [`Producer::send`] right now: closing waits for them, so that every span sent before the
     /// close is on the queue when it is drained, and every later one is never sent.
@@ -118,6 +125,7 @@ impl Shared {
             capacity,
             held_bytes: AtomicUsize::new(0),
             max_bytes,
+            wake_at: (capacity / 8).max(1),
             sending: AtomicUsize::new(0),
         }
     }
@@ -195,7 +203,8 @@ impl Producer {
 
     fn admit(&self, mut span: Box<FinishedSpan>) {
         let shared = &*self.shared;
-        if shared.held.fetch_add(1, Ordering::AcqRel) >= shared.capacity {
+        let before = shared.held.fetch_add(1, Ordering::AcqRel);
+        if before >= shared.capacity {
             shared.held.fetch_sub(1, Ordering::AcqRel);
             add(&shared.counters.dropped_queue_full, 1);
             self.recycle(span);
@@ -212,7 +221,12 @@ impl Producer {
         // The queue holds `capacity` spans and at most `capacity` are held: it has room, and the
         // exporter keeps it connected until it closes, which waits for this call to end.
         match self.spans.try_send(span) {
-            Ok(()) => add(&shared.counters.spans_queued, 1),
+            Ok(()) => {
+                add(&shared.counters.spans_queued, 1);
+                if before + 1 == shared.wake_at {
+                    let _ = self.control.send(Control::Wake);
+                }
+            }
             Err(TrySendError::Full(span)) => {
                 shared.release(1, bytes);
                 add(&shared.counters.dropped_queue_full, 1);

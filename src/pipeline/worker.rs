@@ -213,6 +213,8 @@ impl Worker {
             Control::Register(dispatch) => self.diagnostics.set_dispatch(dispatch),
             Control::Flush(request) => self.wait(request, false),
             Control::Shutdown(request) => self.wait(request, true),
+            // Taking in follows every message.
+            Control::Wake => {}
             Control::SetApiKey(key) => {
                 self.sender.client = self.sender.client.with_replaced_key(key);
                 self.sender.gate.reset();

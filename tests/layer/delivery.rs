@@ -635,3 +635,24 @@ fn a_cross_session_batch_answered_400_is_split_and_one_failing_with_503_retried(
         "{stats:?}"
     );
 }
+
+#[test]
+fn spans_after_a_quiet_time_wake_the_exporter_before_the_queue_fills() {
+    // The exporter's own timer is slow here (a quarter of the 10 s flush interval): only the
+    // wake-up at an eighth of the capacity takes the spans in before 32 are held.
+    let harness = Harness::with(|b| {
+        b.with_queue_capacity(32)
+            .with_flush_interval(Duration::from_secs(10))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    harness.run(|| {
+        for i in 0..100 {
+            drop(info_span!("turn", i).entered());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let stats = harness.guard.stats();
+    assert_eq!(stats.dropped.queue_full, 0, "{stats:?}");
+    let report = harness.flush();
+    assert_eq!(report.stats.sessions_completed, 100, "{report:?}");
+}
