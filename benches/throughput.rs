@@ -67,7 +67,7 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TracerProvider;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
 use tracing_honeyhive::otel::HoneyHiveExporter;
@@ -217,6 +217,24 @@ fn bridge(provider: &SdkTracerProvider) -> Dispatch {
     )
 }
 
+/// tracing-opentelemetry over a `BatchSpanProcessor` with its defaults, exporting to `exporter`.
+fn batched(
+    exporter: impl SpanExporter + 'static,
+    counts: Option<Arc<ExportCounts>>,
+    handle: Option<Handle>,
+) -> (Pipeline, Dispatch) {
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build();
+    let dispatch = bridge(&provider);
+    let pipeline = Pipeline::Otel {
+        provider,
+        counts,
+        handle,
+    };
+    (pipeline, dispatch)
+}
+
 fn build(subject: &str, sink_url: &str) -> (Pipeline, Dispatch) {
     match subject {
         "honeyhive" | "honeyhive-across" => {
@@ -236,29 +254,11 @@ fn build(subject: &str, sink_url: &str) -> (Pipeline, Dispatch) {
                 .build()
                 .expect("the OTLP exporter builds");
             let (exporter, counts) = Counted::new(exporter);
-            let provider = SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .build();
-            let dispatch = bridge(&provider);
-            let pipeline = Pipeline::Otel {
-                provider,
-                counts: Some(counts),
-                handle: None,
-            };
-            (pipeline, dispatch)
+            batched(exporter, Some(counts), None)
         }
         "otel-discard" => {
             let (exporter, counts) = Counted::new(Discard);
-            let provider = SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .build();
-            let dispatch = bridge(&provider);
-            let pipeline = Pipeline::Otel {
-                provider,
-                counts: Some(counts),
-                handle: None,
-            };
-            (pipeline, dispatch)
+            batched(exporter, Some(counts), None)
         }
         "honeyhive-exporter" => {
             let exporter = HoneyHiveExporter::builder()
@@ -267,16 +267,7 @@ fn build(subject: &str, sink_url: &str) -> (Pipeline, Dispatch) {
                 .build()
                 .expect("the exporter builds");
             let handle = exporter.handle();
-            let provider = SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .build();
-            let dispatch = bridge(&provider);
-            let pipeline = Pipeline::Otel {
-                provider,
-                counts: None,
-                handle: Some(handle),
-            };
-            (pipeline, dispatch)
+            batched(exporter, None, Some(handle))
         }
         other => panic!("unknown subject `{other}`"),
     }
