@@ -15,7 +15,7 @@ use tracing_subscriber::registry::LookupSpan;
 use uuid::Uuid;
 
 use crate::pipeline::{self, Producer};
-use crate::recorded::{DraftValue, Fields, FinishedSpan, Role, SessionSeed};
+use crate::recorded::{DraftValue, Fields, FinishedSpan, Name, Role, SessionSeed};
 use visitor::{Into, Recorder};
 
 pub use builder::Builder;
@@ -199,12 +199,12 @@ impl HoneyHiveLayer {
     }
 
     /// The session a span starts or joins: its name, from the span's fields.
-    fn session_name(&self, span: &FinishedSpan, fields: &Fields, span_name: &str) -> String {
+    fn session_name(&self, span: &FinishedSpan, fields: &Fields, span_name: &'static str) -> Name {
         crate::mapping::session_name(
             span.recorded.session_name.as_deref(),
             fields,
             self.settings.session_name.as_deref(),
-            span_name,
+            Name::Borrowed(span_name),
         )
     }
 }

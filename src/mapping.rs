@@ -4,6 +4,8 @@
 pub(crate) mod dialects;
 pub(crate) mod gen_ai;
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -363,7 +365,7 @@ impl Mapper {
         let mut buckets = self.buckets(&recorded, &[], truncated);
         CreateSession {
             session_id: Some(seed.id),
-            session_name: Some(seed.name.clone()),
+            session_name: Some(seed.name.to_string()),
             source: Some(seed.source.clone().unwrap_or_else(|| self.source.clone())),
             start_time: Some(seed.start_ms),
             config: buckets.take(Bucket::Config),
@@ -396,7 +398,7 @@ impl Mapper {
             .recorded
             .session_name
             .clone()
-            .unwrap_or_else(|| root.session.name.clone());
+            .unwrap_or_else(|| root.session.name.to_string());
         let event_name = Mapper::given_name(root);
         let inputs = buckets.take(Bucket::Inputs);
         let metadata = self.session_metadata(&mut buckets);
@@ -460,13 +462,13 @@ pub(crate) fn session_name(
     given: Option<&str>,
     fields: &Fields,
     configured: Option<&str>,
-    span_name: &str,
-) -> String {
+    span_name: Cow<'static, str>,
+) -> Cow<'static, str> {
     given
         .map(str::to_owned)
         .or_else(|| gen_ai::session_name(fields))
         .or_else(|| configured.map(str::to_owned))
-        .unwrap_or_else(|| span_name.to_owned())
+        .map_or(span_name, Cow::Owned)
 }
 
 /// Inputs of a session that was created before they were recorded cannot be updated (the update

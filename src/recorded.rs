@@ -343,7 +343,8 @@ pub(crate) struct SessionSeed {
     /// The session id was given with `honeyhive.session_id`: the session may already exist, and
     /// the span that named it is an event of it rather than the session itself.
     pub(crate) joined: bool,
-    pub(crate) name: String,
+    /// Borrowed when it is the root span's own name (no allocation).
+    pub(crate) name: Name,
     /// Derived from an OpenTelemetry trace: its spans come in any order, the root possibly last
     /// or never (when it is in another service), so its events wait a while for the root.
     pub(crate) trace: bool,

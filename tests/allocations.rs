@@ -79,9 +79,10 @@ fn a_warm_span_with_fields_and_an_event_costs_one_allocation() {
         tracing::info!(i, "calling the model");
         drop(span);
     };
-    let mut counts = Vec::new();
+    let (mut counts, mut workloads) = (Vec::new(), Vec::new());
     tracing::dispatcher::with_default(&dispatch, || {
         for round in 0..5 {
+            let start = allocations();
             let root = info_span!("request", user = "u-1", attempt = round).entered();
             for i in 0..10 {
                 let before = allocations();
@@ -89,6 +90,7 @@ fn a_warm_span_with_fields_and_an_event_costs_one_allocation() {
                 counts.push(allocations() - before);
             }
             drop(root);
+            workloads.push(allocations() - start);
             // The worker takes every span in and gives its box and buffers back.
             guard.flush(Duration::from_secs(20)).expect("delivered");
         }
@@ -99,5 +101,13 @@ fn a_warm_span_with_fields_and_an_event_costs_one_allocation() {
     assert!(
         warm.iter().all(|&n| n == 1),
         "allocations per warm span: {counts:?}"
+    );
+    // A root starting its session costs its extension box, the session's seed and the seed's own
+    // copy of its fields (a list and one text): 14 for the whole workload of 11 spans. Every
+    // other round counts one more, whose source is not pinned down yet. Issue 11's bound is 22.
+    eprintln!("allocations per workload of 11 spans: {workloads:?}");
+    assert!(
+        workloads[1..].iter().all(|&n| n <= 15),
+        "allocations per warm workload: {workloads:?}"
     );
 }

@@ -172,7 +172,7 @@ impl Converter {
                 let name = if local_root {
                     self.session_name(&recorded, &span.name)
                 } else {
-                    self.unseen_root_name(&recorded, || key.clone())
+                    self.unseen_root_name(&recorded, || key.clone()).into()
                 };
                 let seed = SessionSeed {
                     id,
@@ -198,6 +198,7 @@ impl Converter {
                     self.unseen_root_name(&recorded, || {
                         format!("trace {:032x}", u128::from_be_bytes(trace))
                     })
+                    .into()
                 };
                 let seed = SessionSeed {
                     id: trace_session,
@@ -238,12 +239,12 @@ impl Converter {
     }
 
     /// The session's name, as the layer names it ([`crate::mapping::session_name`]).
-    fn session_name(&self, recorded: &Recorded, span_name: &str) -> String {
+    fn session_name(&self, recorded: &Recorded, span_name: &Name) -> Name {
         crate::mapping::session_name(
             recorded.session_name.as_deref(),
             &recorded.fields,
             self.session_name.as_deref(),
-            span_name,
+            span_name.clone(),
         )
     }
 

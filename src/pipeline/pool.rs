@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::recorded::{Draft, Fields, FinishedSpan, SessionSeed};
+use crate::recorded::{Draft, Fields, FinishedSpan, Name, SessionSeed};
 
 /// How many spare spans the pool keeps: enough for the spans that close between two of the
 /// worker's visits to the queue at a high rate; each keeps at most a few KiB of buffers.
@@ -31,7 +31,7 @@ impl Default for Pool {
             blank: Arc::new(SessionSeed {
                 id: Uuid::nil(),
                 joined: false,
-                name: String::new(),
+                name: Name::Borrowed(""),
                 trace: false,
                 source: None,
                 start_ms: 0,

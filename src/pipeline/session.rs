@@ -279,7 +279,7 @@ impl Session {
             batch_size,
             recreate: CreateSession {
                 session_id: Some(id),
-                session_name: Some(self.seed.name.clone()),
+                session_name: Some(self.seed.name.to_string()),
                 source: Some(
                     self.seed
                         .source
