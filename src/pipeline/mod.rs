@@ -470,6 +470,7 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         shared: Arc::clone(&shared),
         diagnostics: Arc::clone(&diagnostics),
         gate: Arc::new(gate::Gate::new(setup.auth_retry_interval)),
+        requests: Arc::new(tokio::sync::Semaphore::new(setup.worker.max_in_flight)),
     };
     let worker = worker::Worker::new(
         setup.worker,

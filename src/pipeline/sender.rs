@@ -11,6 +11,7 @@ use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use super::diagnostics::Diagnostics;
@@ -65,6 +66,9 @@ pub(crate) struct Sender {
     pub(crate) shared: Arc<super::Shared>,
     pub(crate) diagnostics: Arc<Diagnostics>,
     pub(crate) gate: Arc<Gate>,
+    /// One permit per request in flight, shared by every job: `with_max_concurrent_requests`
+    /// bounds requests, however the jobs group them.
+    pub(crate) requests: Arc<tokio::sync::Semaphore>,
 }
 
 /// A job whose session exists: what its final step needs.
@@ -97,8 +101,13 @@ impl Sender {
     pub(crate) async fn run_across(&self, mut jobs: Vec<Job>) -> Vec<Done> {
         let mut dones = Vec::with_capacity(jobs.len());
         let mut open = Vec::with_capacity(jobs.len());
-        for (index, job) in jobs.iter_mut().enumerate() {
-            match self.open(job).await {
+        // The sessions are created side by side, within the bound on requests in flight.
+        let opening: Vec<Boxed<'_, Result<Opened, Done>>> = jobs
+            .iter_mut()
+            .map(|job| Box::pin(self.open(job)) as Boxed<'_, _>)
+            .collect();
+        for (index, opened) in join_all(opening).await.into_iter().enumerate() {
+            match opened {
                 Ok(opened) => open.push((index, opened)),
                 Err(done) => dones.push(done),
             }
@@ -207,7 +216,11 @@ impl Sender {
                 Admit::Probe => true,
                 Admit::Send => false,
             };
-            let result = call().await;
+            let result = {
+                // The semaphore is never closed; without a permit the request still goes.
+                let _permit = self.requests.acquire().await.ok();
+                call().await
+            };
             if probe && matches!(&result, Err(e) if !matches!(e.status(), Some(401 | 403))) {
                 self.gate.end_probe(Instant::now());
             }
@@ -518,6 +531,33 @@ fn trim_final_state(update: UpdateEvent, step: u32) -> UpdateEvent {
             ..UpdateEvent::default()
         },
     }
+}
+
+/// Runs `futures` side by side on the current task; their outputs, in order.
+async fn join_all<T>(futures: Vec<Boxed<'_, T>>) -> Vec<T> {
+    let mut futures: Vec<Option<Boxed<'_, T>>> = futures.into_iter().map(Some).collect();
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => {
+                        *output = Some(value);
+                        *slot = None;
+                    }
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// The name and id of an encoded event, for a message about it.

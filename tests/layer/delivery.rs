@@ -656,3 +656,40 @@ fn spans_after_a_quiet_time_wake_the_exporter_before_the_queue_fills() {
     let report = harness.flush();
     assert_eq!(report.stats.sessions_completed, 100, "{report:?}");
 }
+
+#[test]
+fn cross_session_creates_go_side_by_side_within_the_bound_on_requests() {
+    const LATENCY: Duration = Duration::from_millis(300);
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(LATENCY);
+    let harness = Harness::on(server, |b| {
+        b.with_cross_session_batches(true)
+            .with_max_concurrent_requests(2)
+    });
+    harness.run(|| {
+        for s in 0..6 {
+            let _root = info_span!("turn", s).entered();
+            drop(info_span!("step").entered());
+        }
+    });
+    let report = harness.flush();
+    assert_eq!(report.stats.delivered(), 12, "{report:?}");
+    let mut creates: Vec<Instant> = harness
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/sessions")
+        .map(|r| r.received_at)
+        .collect();
+    creates.sort();
+    assert_eq!(creates.len(), 6);
+    // Two at a time: the second comes before the first is answered, and a third only after.
+    let overlapping = creates.windows(2).any(|w| w[1] - w[0] < LATENCY);
+    assert!(overlapping, "the creates went one by one: {creates:?}");
+    for w in creates.windows(3) {
+        assert!(
+            w[2] - w[0] >= LATENCY,
+            "more than 2 requests at once: {creates:?}"
+        );
+    }
+}
