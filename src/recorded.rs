@@ -247,6 +247,8 @@ pub(crate) fn is_control(name: &str) -> bool {
 impl Recorded {
     /// Moves the fields of an event inside the span that are the span's own
     /// ([`belongs_to_span`]) onto the span; the rest stay the event's.
+    // The layer lifts as it records (`layer::visitor`), with the same `belongs_to_span`.
+    #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
     pub(crate) fn lift(&mut self, event_fields: &mut Fields) {
         if !event_fields.0.iter().any(|(n, _)| belongs_to_span(n)) {
             return;
