@@ -456,3 +456,134 @@ mod tests {
         assert_eq!(draft.text.capacity(), 0);
     }
 }
+
+/// The draft against the owned form it replaces: any sequence of span fields and events,
+/// recorded into one arena and settled, gives what recording each value owned would have.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Field(&'static str, Owned),
+        /// An event with a message and fields, kept or taken back.
+        Event {
+            message: String,
+            fields: Vec<(&'static str, Owned)>,
+            kept: bool,
+        },
+    }
+
+    #[derive(Debug, Clone)]
+    enum Owned {
+        Bool(bool),
+        I64(i64),
+        F64(f64),
+        Text(String),
+    }
+
+    const NAMES: [&str; 5] = ["a", "b", "inputs.q", "langfuse.model", "n"];
+
+    fn owned() -> impl Strategy<Value = Owned> {
+        prop_oneof![
+            any::<bool>().prop_map(Owned::Bool),
+            any::<i64>().prop_map(Owned::I64),
+            (-1e6f64..1e6).prop_map(Owned::F64),
+            "\\PC{0,40}".prop_map(Owned::Text),
+        ]
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let name = proptest::sample::select(NAMES.to_vec());
+        prop_oneof![
+            (name.clone(), owned()).prop_map(|(n, v)| Step::Field(n, v)),
+            (
+                "\\PC{0,20}",
+                proptest::collection::vec((name, owned()), 0..4),
+                any::<bool>()
+            )
+                .prop_map(|(message, fields, kept)| Step::Event {
+                    message,
+                    fields,
+                    kept
+                }),
+        ]
+    }
+
+    fn put(draft: &mut Draft, value: &Owned) -> Value {
+        match value {
+            Owned::Bool(b) => Value::Bool(*b),
+            Owned::I64(n) => Value::I64(*n),
+            Owned::F64(n) => Value::F64(*n),
+            Owned::Text(s) => Value::Text(draft.push_str(s, usize::MAX, &mut 0)),
+        }
+    }
+
+    fn field(value: &Owned) -> FieldValue {
+        match value {
+            Owned::Bool(b) => FieldValue::Bool(*b),
+            Owned::I64(n) => FieldValue::I64(*n),
+            Owned::F64(n) => FieldValue::F64(*n),
+            Owned::Text(s) => FieldValue::Str(s.clone()),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn settling_a_draft_gives_what_owned_recording_gives(
+            steps in proptest::collection::vec(step(), 0..24),
+            reuse in any::<bool>(),
+        ) {
+            let mut draft = Draft::warm();
+            if reuse {
+                // A draft used before and cleared records the same.
+                let text = draft.push_str("left over", usize::MAX, &mut 0);
+                draft.set("a", Value::Text(text));
+                draft.begin_log(0, Level::INFO, "old");
+                draft.clear();
+            }
+            let mut expected = Recorded::default();
+            for step in &steps {
+                match step {
+                    Step::Field(name, value) => {
+                        let v = put(&mut draft, value);
+                        draft.set(name, v);
+                        expected.fields.set(*name, field(value));
+                    }
+                    Step::Event { message, fields, kept } => {
+                        draft.begin_log(7, Level::WARN, "app");
+                        let text = draft.push_str(message, usize::MAX, &mut 0);
+                        draft.set_log_message(text);
+                        let mut own = Fields::default();
+                        for (name, value) in fields {
+                            let v = put(&mut draft, value);
+                            if crate::recorded::belongs_to_span(name) {
+                                draft.set(name, v);
+                                expected.fields.set(*name, field(value));
+                            } else {
+                                draft.push_log_field(name, v);
+                                own.set(*name, field(value));
+                            }
+                        }
+                        if *kept {
+                            expected.logs.push(Log {
+                                time_ms: 7,
+                                level: Level::WARN,
+                                target: "app".into(),
+                                message: message.clone(),
+                                fields: own,
+                            });
+                        } else {
+                            draft.drop_last_log();
+                        }
+                    }
+                }
+            }
+            let mut settled = Recorded::default();
+            draft.settle_into(&mut settled);
+            prop_assert_eq!(settled, expected);
+        }
+    }
+}
