@@ -1,6 +1,7 @@
 //! [`HoneyHiveLayer`]: the `tracing_subscriber::Layer`. Its callbacks only record: they copy field
-//! values into the span's extensions and, when a span closes, hand it to the pipeline without
-//! blocking. JSON, batching and HTTP happen on the exporter thread.
+//! values into the span's draft (one text arena, `recorded/draft.rs`) and, when a span closes,
+//! hand it to the pipeline without blocking. JSON, batching and HTTP happen on the exporter
+//! thread.
 
 pub(crate) mod builder;
 mod visitor;
@@ -84,8 +85,9 @@ impl std::fmt::Debug for HoneyHiveLayer {
 }
 
 /// What the layer keeps in a span's extensions while it is open: the span as it will travel to
-/// the exporter, allocated once when the span opens, so that closing it only moves a pointer
-/// (`on_close` never allocates), and what closing needs besides.
+/// the exporter, taken warm from the pool when the span opens (its fields and events go into its
+/// draft), so that closing it only moves a pointer (`on_close` never allocates), and what closing
+/// needs besides.
 pub(crate) struct SpanData {
     /// The root span, or the span that joined its session by id.
     owns_session: bool,
@@ -255,7 +257,10 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if self.producer.is_none() || pipeline::is_internal_thread() {
+        let Some(producer) = &self.producer else {
+            return;
+        };
+        if pipeline::is_internal_thread() {
             return;
         }
         let Some(span) = ctx.span(id) else {
@@ -271,9 +276,6 @@ where
             // Outside any session and unable to start one: nothing to record.
             return;
         }
-        let Some(producer) = &self.producer else {
-            return;
-        };
         let metadata = span.metadata();
         let mut finished = producer.fresh();
         // One allocation of the right size at most, instead of growing as fields are recorded.
