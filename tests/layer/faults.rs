@@ -746,7 +746,12 @@ fn soak_ten_thousand_sessions_open_at_once_are_each_delivered() {
 }
 
 fn sessions_open_at_once(open: usize) {
-    let harness = Harness::with(|b| b.with_batch_size(50).with_queue_capacity(4 * open));
+    // Room for every span, in count and in bytes: all are to be delivered.
+    let harness = Harness::with(|b| {
+        b.with_batch_size(50)
+            .with_queue_capacity(4 * open)
+            .with_queue_bytes(64 * 1024 * 1024)
+    });
     harness.run(|| {
         let roots: Vec<tracing::Span> = (0..open).map(|i| info_span!("open", i)).collect();
         for root in &roots {
