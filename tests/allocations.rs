@@ -20,14 +20,21 @@ use counting::{Counting, allocations};
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-#[test]
-fn closing_a_span_allocates_nothing_on_the_application_thread() {
+/// The layer with its defaults, sending to a local server: the server (kept alive), the guard and
+/// the subscriber.
+fn pipeline() -> (Emulator, tracing_honeyhive::Guard, tracing::Dispatch) {
     let server = Emulator::builder().start().unwrap();
     let (layer, guard) = HoneyHiveLayer::builder()
         .with_api_url(server.url())
         .build()
         .unwrap();
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    (server, guard, dispatch)
+}
+
+#[test]
+fn closing_a_span_allocates_nothing_on_the_application_thread() {
+    let (_server, guard, dispatch) = pipeline();
     let (mut in_close, mut in_open) = (Vec::new(), Vec::new());
     tracing::dispatcher::with_default(&dispatch, || {
         for _ in 0..100 {
@@ -58,12 +65,7 @@ fn closing_a_span_allocates_nothing_on_the_application_thread() {
 
 #[test]
 fn a_warm_span_with_fields_and_an_event_costs_one_allocation() {
-    let server = Emulator::builder().start().unwrap();
-    let (layer, guard) = HoneyHiveLayer::builder()
-        .with_api_url(server.url())
-        .build()
-        .unwrap();
-    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let (_server, guard, dispatch) = pipeline();
     let prompt = "p".repeat(200);
     let call = |i: i64| {
         let span = info_span!(
