@@ -833,15 +833,18 @@ fn accounting(title: &str, samples: &[Sample], subjects: &[&'static str]) -> Str
             "nothing".to_owned()
         } else if sink.otlp_requests > 0 {
             format!(
-                "{} requests, {:.1} MiB; {} OTLP exports",
+                "{} requests on {} connections, {:.1} MiB; {} OTLP exports",
                 thousands(sink.requests),
+                thousands(sink.connections),
                 sink.bytes as f64 / 1048576.0,
                 thousands(sink.otlp_requests)
             )
         } else {
             format!(
-                "{} requests, {:.1} MiB; {} sessions, {} events in {} batches, {} updates",
+                "{} requests on {} connections, {:.1} MiB; {} sessions, {} events in {} batches, \
+                 {} updates",
                 thousands(sink.requests),
+                thousands(sink.connections),
                 sink.bytes as f64 / 1048576.0,
                 thousands(sink.sessions),
                 thousands(sink.events),
