@@ -8,7 +8,6 @@
 //! What a job is lives in [`super::job`].
 
 use std::future::Future;
-use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -16,7 +15,7 @@ use std::time::Instant;
 
 use super::diagnostics::Diagnostics;
 use super::gate::{Admit, Gate};
-use super::job::{self, Done, Job, Ledger, Outcome};
+use super::job::{self, Done, Job, Outcome};
 use super::retry::{self, Class, RetryPolicy};
 use super::stats::add;
 use crate::client::Client;
@@ -80,28 +79,13 @@ struct Opened {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Sender {
-    /// Runs one session's job: its create, its events in batches on the session's own route,
-    /// its final state.
-    pub(crate) async fn run(&self, mut job: Job) -> Done {
-        let opened = match self.open(&mut job).await {
-            Ok(opened) => opened,
-            Err(done) => return done,
-        };
-        let mut start = 0;
-        for end in limits::batch_ends(&job.sizes(), job.batch_size, limits::MAX_BATCH_BYTES) {
-            self.deliver(&job, start..end, &job.ledger).await;
-            start = end;
-        }
-        self.finish(&mut job, opened).await
-    }
-
-    /// Runs the jobs of several sessions together: each session created (when it must be),
-    /// then the events of all of them in shared `POST /v1/events/batch` requests, each event
-    /// naming its session, then each session's final state.
-    pub(crate) async fn run_across(&self, mut jobs: Vec<Job>) -> Vec<Done> {
+    /// Runs jobs: each session created (when it must be, the sessions side by side), then their
+    /// events in batches — on each session's own route, or `across` sessions in shared
+    /// `POST /v1/events/batch` requests, each event naming its session — then each session's
+    /// final state.
+    pub(crate) async fn run(&self, mut jobs: Vec<Job>, across: bool) -> Vec<Done> {
         let mut dones = Vec::with_capacity(jobs.len());
         let mut open = Vec::with_capacity(jobs.len());
-        // The sessions are created side by side, within the bound on requests in flight.
         let opening: Vec<Boxed<'_, Result<Opened, Done>>> = jobs
             .iter_mut()
             .map(|job| Box::pin(self.open(job)) as Boxed<'_, _>)
@@ -112,19 +96,24 @@ impl Sender {
                 Err(done) => dones.push(done),
             }
         }
-        let events: Vec<(usize, usize)> = open
-            .iter()
-            .flat_map(|&(j, _)| (0..jobs[j].event_count()).map(move |e| (j, e)))
-            .collect();
-        let sizes: Vec<usize> = events
-            .iter()
-            .map(|&(j, e)| jobs[j].event_bytes(e).len())
-            .collect();
+        // Every event of the open sessions as (job, event), in runs that may share a batch.
+        let events = |j: usize| (0..jobs[j].event_count()).map(move |e| (j, e));
+        let runs: Vec<Vec<(usize, usize)>> = if across {
+            vec![open.iter().flat_map(|&(j, _)| events(j)).collect()]
+        } else {
+            open.iter().map(|&(j, _)| events(j).collect()).collect()
+        };
         let batch_size = jobs.first().map_or(1, |job| job.batch_size);
-        let mut start = 0;
-        for end in limits::batch_ends(&sizes, batch_size, limits::MAX_BATCH_BYTES) {
-            self.deliver_across(&jobs, &events[start..end]).await;
-            start = end;
+        for run in &runs {
+            let sizes: Vec<usize> = run
+                .iter()
+                .map(|&(j, e)| jobs[j].event_bytes(e).len())
+                .collect();
+            let mut start = 0;
+            for end in limits::batch_ends(&sizes, batch_size, limits::MAX_BATCH_BYTES) {
+                self.deliver(&jobs, &run[start..end], across).await;
+                start = end;
+            }
         }
         for (index, opened) in open {
             dones.push(self.finish(&mut jobs[index], opened).await);
@@ -338,73 +327,14 @@ impl Sender {
         self.with_retry(&send).await
     }
 
-    /// Sends one batch; on a 400, 413 or 422 splits it in halves until each refused event
-    /// stands alone.
+    /// Sends one batch (`events`: job and event indices): on the session's own route, whose
+    /// 404 re-creates the session, or `across` sessions. On a 400, 413 or 422 splits it in
+    /// halves until each refused event stands alone, so the others still land.
     fn deliver<'a>(
-        &'a self,
-        job: &'a Job,
-        events: Range<usize>,
-        ledger: &'a Ledger,
-    ) -> Boxed<'a, ()> {
-        Box::pin(async move {
-            let seqs = &job.seqs[events.clone()];
-            // Built once: a retry sends the same bytes.
-            let body = job.batch_body(events.clone());
-            let send = || {
-                self.client
-                    .create_session_event_batch_encoded(job.session_id, body.clone())
-            };
-            let failure = match self.with_session(job, send).await {
-                Ok(()) => {
-                    ledger.record(seqs, Outcome::Delivered);
-                    return;
-                }
-                Err(Failure::Error(error @ Error::Decode { .. })) => {
-                    // A success status: the server took the batch, whatever its answer says.
-                    self.unexpected_body(&error);
-                    ledger.record(seqs, Outcome::Delivered);
-                    return;
-                }
-                Err(failure) => failure,
-            };
-            let splittable = matches!(failure.status(), Some(400 | 413 | 422));
-            if splittable && events.len() > 1 {
-                let mid = events.start + events.len() / 2;
-                self.deliver(job, events.start..mid, ledger).await;
-                self.deliver(job, mid..events.end, ledger).await;
-                return;
-            }
-            if splittable {
-                ledger.record(&seqs[..1], Outcome::Rejected);
-                // Read back from what was sent, on this rare path only.
-                let (name, id) = named(job.event_bytes(events.start));
-                self.diagnostics.warn("event-rejected", || {
-                    format!(
-                        "HoneyHive refused event `{name}` ({id}) of session {}: {failure}",
-                        job.session_id
-                    )
-                });
-                return;
-            }
-            ledger.record(seqs, failure.outcome());
-            if let Failure::Error(error) = &failure {
-                self.diagnostics.warn("batch-failed", || {
-                    format!(
-                        "gave up sending {} event(s) of session {}: {error}",
-                        events.len(),
-                        job.session_id
-                    )
-                });
-            }
-        })
-    }
-
-    /// Sends one cross-session batch (`events`: job and event indices); on a 400, 413 or 422
-    /// splits it in halves until each refused event stands alone.
-    fn deliver_across<'a>(
         &'a self,
         jobs: &'a [Job],
         events: &'a [(usize, usize)],
+        across: bool,
     ) -> Boxed<'a, ()> {
         Box::pin(async move {
             let record = |outcome: Outcome| {
@@ -412,9 +342,20 @@ impl Sender {
                     jobs[j].ledger.record(&jobs[j].seqs[e..=e], outcome);
                 }
             };
+            // Built once: a retry sends the same bytes.
             let body = job::events_body(events.iter().map(|&(j, e)| jobs[j].event_bytes(e)));
-            let send = || self.client.create_event_batch_encoded(body.clone());
-            let failure = match self.with_retry(send).await {
+            let result = if across {
+                self.with_retry(|| self.client.create_event_batch_encoded(body.clone()))
+                    .await
+            } else {
+                let job = &jobs[events[0].0];
+                let send = || {
+                    self.client
+                        .create_session_event_batch_encoded(job.session_id, body.clone())
+                };
+                self.with_session(job, send).await
+            };
+            let failure = match result {
                 Ok(()) => return record(Outcome::Delivered),
                 Err(Failure::Error(error @ Error::Decode { .. })) => {
                     // A success status: the server took the batch, whatever its answer says.
@@ -426,13 +367,14 @@ impl Sender {
             let splittable = matches!(failure.status(), Some(400 | 413 | 422));
             if splittable && events.len() > 1 {
                 let (first, second) = events.split_at(events.len() / 2);
-                self.deliver_across(jobs, first).await;
-                self.deliver_across(jobs, second).await;
+                self.deliver(jobs, first, across).await;
+                self.deliver(jobs, second, across).await;
                 return;
             }
             if splittable {
                 record(Outcome::Rejected);
                 let (j, e) = events[0];
+                // Read back from what was sent, on this rare path only.
                 let (name, id) = named(jobs[j].event_bytes(e));
                 self.diagnostics.warn("event-rejected", || {
                     format!(
@@ -444,10 +386,14 @@ impl Sender {
             }
             record(failure.outcome());
             if let Failure::Error(error) = &failure {
+                let (first, _) = events[0];
+                let others = events.iter().any(|&(j, _)| j != first);
                 self.diagnostics.warn("batch-failed", || {
                     format!(
-                        "gave up sending {} event(s) of several sessions: {error}",
-                        events.len()
+                        "gave up sending {} event(s) of session {}{}: {error}",
+                        events.len(),
+                        jobs[first].session_id,
+                        if others { " and others" } else { "" }
                     )
                 });
             }

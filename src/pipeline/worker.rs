@@ -429,17 +429,7 @@ impl Worker {
                 events,
             );
             let across = self.config.across_sessions;
-            let run = async move {
-                if across {
-                    sender.run_across(group).await
-                } else {
-                    let mut dones = Vec::with_capacity(1);
-                    for job in group {
-                        dones.push(sender.run(job).await);
-                    }
-                    dones
-                }
-            };
+            let run = async move { sender.run(group, across).await };
             let handle = self.jobs.spawn(tracing::Instrument::instrument(run, span));
             self.job_spans.insert(handle.id(), in_flight);
         }
