@@ -18,6 +18,8 @@
 //! Every cut counts in [`Stats::fields_truncated`](crate::Stats::fields_truncated): an event is
 //! trimmed, never refused whole or dropped silently.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use crate::wire::{Event, JsonObject};
@@ -83,12 +85,22 @@ pub(crate) fn prefix(s: &str, max: usize) -> &str {
 
 /// `s`, cut to `max` bytes with a marker naming how much was left out.
 pub(crate) fn bounded(s: &str, max: usize, truncated: &mut u32) -> String {
+    let mut out = String::new();
+    push_bounded(&mut out, s, max, truncated);
+    out
+}
+
+/// Appends `s` to `out`, cut to `max` bytes with a marker naming how much was left out (the
+/// layer's draft writes into its arena this way).
+pub(crate) fn push_bounded(out: &mut String, s: &str, max: usize, truncated: &mut u32) {
     if s.len() <= max {
-        return s.to_owned();
+        out.push_str(s);
+        return;
     }
     *truncated += 1;
     let kept = prefix(s, max);
-    format!("{kept}…[truncated {} bytes]", s.len() - kept.len())
+    out.push_str(kept);
+    let _ = write!(out, "…[truncated {} bytes]", s.len() - kept.len());
 }
 
 /// Bytes of `value` as JSON, counted without building the text.

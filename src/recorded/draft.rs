@@ -124,14 +124,7 @@ impl Draft {
     /// `value`, bounded to `max` bytes with the marker [`crate::limits::bounded`] writes.
     pub(crate) fn push_str(&mut self, value: &str, max: usize, truncated: &mut u32) -> Text {
         let start = self.mark();
-        if value.len() <= max {
-            self.text.push_str(value);
-        } else {
-            *truncated += 1;
-            let kept = crate::limits::prefix(value, max);
-            self.text.push_str(kept);
-            let _ = write!(self.text, "…[truncated {} bytes]", value.len() - kept.len());
-        }
+        crate::limits::push_bounded(&mut self.text, value, max, truncated);
         Text {
             start,
             end: self.mark(),
