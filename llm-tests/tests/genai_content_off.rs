@@ -34,7 +34,7 @@ async fn without_content_capture_the_call_arrives_and_the_conversation_does_not(
     assert_eq!(chat.event_name.as_deref(), Some("chat gpt-4o-mini"));
     assert_eq!(chat.event_type.as_deref(), Some("model"));
     assert_eq!(chat.metadata.clone().unwrap()["total_tokens"], json!(51));
-    let sent: String = server.requests().iter().map(|r| r.body.clone()).collect();
+    let sent = server.received_bodies();
     for secret in ["Where is order 7?", ANSWER, "You answer"] {
         assert!(!sent.contains(secret), "{secret} left the process: {sent}");
     }

@@ -251,7 +251,7 @@ async fn with_content_off_in_rig_nothing_of_the_conversation_arrives() {
         summary(&session, &events)
     );
     assert_turn_structure(&session, &events);
-    let sent: String = server.requests().iter().map(|r| r.body.clone()).collect();
+    let sent = server.received_bodies();
     for secret in [
         "Where is order 7?",
         "shipped yesterday",
@@ -285,7 +285,7 @@ async fn with_the_layers_content_switch_off_the_structure_arrives_and_the_text_d
         object(&events[0].outputs)["tool_calls"][0]["function"]["name"],
         json!("lookup_order")
     );
-    let sent: String = server.requests().iter().map(|r| r.body.clone()).collect();
+    let sent = server.received_bodies();
     assert!(!sent.contains("Where is order 7?") && !sent.contains("shipped yesterday"));
 }
 

@@ -340,6 +340,17 @@ impl Emulator {
         self.shared.lock().requests.clone()
     }
 
+    /// The bodies of every request received, one after the other: to check that something (a
+    /// secret, hidden content) never left the client.
+    pub fn received_bodies(&self) -> String {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .map(|r| r.body.as_str())
+            .collect()
+    }
+
     /// The sessions that look finished, in creation order: each has an end time or a duration,
     /// and no request created, added to or updated it for at least `quiet`.
     ///

@@ -419,12 +419,7 @@ fn with_content_off_the_structure_stays_and_the_text_does_not_leave() {
         .entered();
     });
     harness.flush();
-    let sent: String = harness
-        .server
-        .requests()
-        .iter()
-        .map(|r| r.body.clone())
-        .collect();
+    let sent = harness.server.received_bodies();
     assert!(!sent.contains("4111"), "content left the process: {sent}");
     let llm = harness.event("chat gpt-4o-mini");
     assert_eq!(

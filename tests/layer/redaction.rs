@@ -65,12 +65,7 @@ fn events_the_hook_changes_arrive_changed_and_those_it_drops_are_counted() {
         harness.only_tree().event.event_name.as_deref(),
         Some("renamed")
     );
-    let sent: String = harness
-        .server
-        .requests()
-        .iter()
-        .map(|r| r.body.clone())
-        .collect();
+    let sent = harness.server.received_bodies();
     assert!(
         !sent.contains("a@example.com") && !sent.contains("health"),
         "{sent}"
