@@ -164,17 +164,13 @@ pub(crate) fn fit_event(event: &mut Event, max: usize) -> (usize, u32) {
 /// many values were cut.
 pub(crate) fn encode_event(event: &mut Event, max: usize, out: &mut Vec<u8>) -> u32 {
     let start = out.len();
-    if serde_json::to_writer(&mut *out, event).is_ok() && out.len() - start <= max {
+    crate::wire::json::write_event(event, out);
+    if out.len() - start <= max {
         return 0;
     }
     out.truncate(start);
     let (_, cut) = fit_event(event, max);
-    if serde_json::to_writer(&mut *out, event).is_err() {
-        // Not reachable with the wire types (string keys only); an event that cannot be written
-        // must still leave valid JSON behind.
-        out.truncate(start);
-        out.extend_from_slice(b"{}");
-    }
+    crate::wire::json::write_event(event, out);
     cut
 }
 

@@ -526,5 +526,6 @@ fn lenient_status<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u16, D::
     }
 }
 
+pub(crate) mod json;
 #[cfg(test)]
 mod tests;
