@@ -181,10 +181,16 @@ pub fn check(input: FuzzSpan) {
         let start = mapper.session_start(&session, &mut truncated);
         valid(Body::CreateSession, serde_json::to_value(&start).unwrap());
     } else {
-        let mut event = mapper.event(&span, session.id, &children, &mut truncated);
+        let mut event = mapper.event(span.clone(), session.id, &children, &mut truncated);
         let (size, _) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
         let text = serde_json::to_vec(&event).unwrap();
         assert_eq!(size, text.len(), "the measured size is the real one");
+        let mut written = Vec::new();
+        crate::wire::json::write_event(&event, &mut written);
+        assert_eq!(
+            written, text,
+            "the event writer writes what serde_json writes"
+        );
         assert!(
             event
                 .children_ids

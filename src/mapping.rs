@@ -6,7 +6,7 @@ pub(crate) mod gen_ai;
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::limits::bounded;
@@ -126,16 +126,16 @@ pub(crate) struct SessionEnd {
     pub(crate) end_ms: i64,
 }
 
-/// A field value as JSON. Non-finite floats, which JSON cannot hold, become the strings `"NaN"`,
-/// `"inf"` and `"-inf"`.
-fn to_json(value: &FieldValue) -> Value {
+/// A field value as JSON, its text moved rather than copied. Non-finite floats, which JSON
+/// cannot hold, become the strings `"NaN"`, `"inf"` and `"-inf"`.
+fn to_json(value: FieldValue) -> Value {
     match value {
-        FieldValue::Bool(b) => Value::Bool(*b),
-        FieldValue::I64(n) => Value::from(*n),
-        FieldValue::U64(n) => Value::from(*n),
-        FieldValue::F64(n) => float(*n),
-        FieldValue::Str(s) => Value::String(s.clone()),
-        FieldValue::List(items) => Value::Array(items.iter().map(to_json).collect()),
+        FieldValue::Bool(b) => Value::Bool(b),
+        FieldValue::I64(n) => Value::from(n),
+        FieldValue::U64(n) => Value::from(n),
+        FieldValue::F64(n) => float(n),
+        FieldValue::Str(s) => Value::String(s),
+        FieldValue::List(items) => Value::Array(items.into_iter().map(to_json).collect()),
     }
 }
 
@@ -155,15 +155,16 @@ impl Mapper {
     }
 
     /// The buckets of a span: routed fields, then its events, then the extension trait's values.
+    /// What was recorded is taken by value, so that its texts move into the buckets.
     fn buckets(
         &self,
-        recorded: &Recorded,
+        recorded: Recorded,
         extra: &[(Bucket, Value)],
         truncated: &mut u32,
     ) -> Buckets {
         let mut buckets = Buckets::default();
         let mut renested: Vec<(Bucket, String)> = Vec::new();
-        for (name, value) in &recorded.fields.0 {
+        for (name, value) in recorded.fields.0 {
             let name = name.as_ref();
             let value = to_json(value);
             let sdk = name
@@ -192,19 +193,20 @@ impl Mapper {
         if !recorded.logs.is_empty() {
             let logs: Vec<Value> = recorded
                 .logs
-                .iter()
+                .into_iter()
                 .map(|log| {
                     let mut fields = Map::new();
-                    for (name, value) in &log.fields.0 {
-                        fields.insert(name.to_string(), to_json(value));
+                    for (name, value) in log.fields.0 {
+                        fields.insert(name.into_owned(), to_json(value));
                     }
-                    json!({
-                        "time": log.time_ms,
-                        "level": log.level.as_str(),
-                        "target": log.target.as_ref(),
-                        "message": log.message,
-                        "fields": fields,
-                    })
+                    // Built directly: `json!` would serialise `fields` again into a copy.
+                    let mut entry = Map::new();
+                    entry.insert("time".into(), log.time_ms.into());
+                    entry.insert("level".into(), log.level.as_str().into());
+                    entry.insert("target".into(), log.target.into_owned().into());
+                    entry.insert("message".into(), log.message.into());
+                    entry.insert("fields".into(), Value::Object(fields));
+                    Value::Object(entry)
                 })
                 .collect();
             buckets.put(Bucket::Metadata, "logs", Value::Array(logs));
@@ -216,7 +218,10 @@ impl Mapper {
                 recorded.logs_dropped.into(),
             );
         }
-        for (bucket, value) in recorded.json.iter().chain(extra) {
+        for (bucket, value) in recorded.json {
+            buckets.merge(bucket, self.json(value, truncated));
+        }
+        for (bucket, value) in extra {
             buckets.merge(*bucket, self.json(value.clone(), truncated));
         }
         gen_ai::complete_usage(buckets.get_mut(Bucket::Metadata));
@@ -307,33 +312,37 @@ impl Mapper {
         })
     }
 
-    /// An event of the session: `parent` is the parent span's event, or the session id.
+    /// An event of the session: `parent` is the parent span's event, or the session id. The span
+    /// is consumed: its texts move into the event.
     pub(crate) fn event(
         &self,
-        span: &FinishedSpan,
+        span: FinishedSpan,
         parent: Uuid,
         children: &Children,
         truncated: &mut u32,
     ) -> Event {
-        let mut buckets = self.buckets(&span.recorded, &[], truncated);
         let (event_type, invalid) = Mapper::event_type(&span.recorded);
+        let event_name = Mapper::event_name(&span);
+        let error =
+            Mapper::error(&span.recorded).map(|e| bounded(&e, self.max_field_bytes, truncated));
+        let source = self.source_of(&span.recorded);
+        let (start, end, duration) = times(&span);
+        let mut buckets = self.buckets(span.recorded, &[], truncated);
         if let Some(raw) = invalid {
             buckets.put(Bucket::Metadata, "honeyhive.invalid_event_type", raw.into());
         }
         let children = children_ids(children, &mut buckets, truncated);
-        let (start, end, duration) = times(span);
         let mut event = Event::new(event_type);
         event.event_id = Some(span.event_id);
         event.session_id = Some(span.session.id);
         event.parent_id = Some(parent);
         event.children_ids = children;
-        event.event_name = Some(Mapper::event_name(span));
-        event.source = Some(self.source_of(&span.recorded));
+        event.event_name = Some(event_name);
+        event.source = Some(source);
         event.start_time = Some(start);
         event.end_time = Some(end);
         event.duration = Some(duration);
-        event.error =
-            Mapper::error(&span.recorded).map(|e| bounded(&e, self.max_field_bytes, truncated));
+        event.error = error;
         event.inputs = buckets.take(Bucket::Inputs).unwrap_or_default();
         event.outputs = buckets.take(Bucket::Outputs);
         event.config = buckets.take(Bucket::Config);
@@ -362,7 +371,7 @@ impl Mapper {
             fields: seed.fields.clone(),
             ..Recorded::default()
         };
-        let mut buckets = self.buckets(&recorded, &[], truncated);
+        let mut buckets = self.buckets(recorded, &[], truncated);
         CreateSession {
             session_id: Some(seed.id),
             session_name: Some(seed.name.to_string()),
@@ -387,7 +396,7 @@ impl Mapper {
         children: &Children,
         truncated: &mut u32,
     ) -> SessionEnd {
-        let mut buckets = self.buckets(&root.recorded, &root.session_json, truncated);
+        let mut buckets = self.buckets(root.recorded.clone(), &root.session_json, truncated);
         let children = children_ids(children, &mut buckets, truncated);
         if let Some(error) = Mapper::error(&root.recorded) {
             let error = bounded(&error, self.max_field_bytes, truncated);
@@ -441,7 +450,7 @@ impl Mapper {
     /// sender, from the session's start as the server knows it.
     pub(crate) fn joined_end(&self, owner: &FinishedSpan, truncated: &mut u32) -> UpdateEvent {
         let recorded = Recorded::default();
-        let mut buckets = self.buckets(&recorded, &owner.session_json, truncated);
+        let mut buckets = self.buckets(recorded, &owner.session_json, truncated);
         let (_, end, _) = times(owner);
         UpdateEvent {
             metadata: self.session_metadata(&mut buckets),

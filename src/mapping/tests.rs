@@ -60,7 +60,7 @@ fn span(
 fn times_are_integer_milliseconds_and_the_duration_keeps_microseconds() {
     let session = seed(Fields::default());
     let span = span(Role::Event { parent: session.id }, session.clone(), vec![]);
-    let event = mapper().event(&span, session.id, &Children::default(), &mut 0);
+    let event = mapper().event(span.clone(), session.id, &Children::default(), &mut 0);
     assert_eq!(event.start_time, Some(1_700_000_000_000));
     assert_eq!(event.end_time, Some(1_700_000_000_012));
     assert_eq!(event.duration, Some(12.346));
@@ -84,7 +84,7 @@ fn non_finite_floats_become_strings_and_serialise_to_valid_json() {
             ("metrics.c", FieldValue::F64(1.5)),
         ],
     );
-    let event = mapper().event(&span, session.id, &Children::default(), &mut 0);
+    let event = mapper().event(span.clone(), session.id, &Children::default(), &mut 0);
     let text = serde_json::to_string(&event).unwrap();
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["metrics"], json!({"a": "NaN", "b": "-inf", "c": 1.5}));
@@ -102,7 +102,12 @@ fn a_bare_bucket_field_is_merged_and_a_structured_value_is_cut_to_the_bound() {
         .json
         .push((Bucket::Inputs, json!({"doc": "z".repeat(500), "n": 1})));
     let mut truncated = 0;
-    let event = mapper().event(&span, session.id, &Children::default(), &mut truncated);
+    let event = mapper().event(
+        span.clone(),
+        session.id,
+        &Children::default(),
+        &mut truncated,
+    );
     assert_eq!(
         event.outputs,
         Some(json!({"value": "plain"}).as_object().unwrap().clone())
@@ -184,7 +189,7 @@ fn the_project_is_recorded_in_session_metadata_only() {
     let child = span(Role::Event { parent: session.id }, session.clone(), vec![]);
     assert_eq!(
         mapper
-            .event(&child, session.id, &Children::default(), &mut 0)
+            .event(child.clone(), session.id, &Children::default(), &mut 0)
             .metadata,
         None
     );
@@ -249,7 +254,7 @@ fn honeyhive_sdk_attribute_names_are_re_nested_into_their_buckets() {
             ("inputs.a.b", FieldValue::I64(1)),
         ],
     );
-    let event = mapper().event(&span, session.id, &Children::default(), &mut 0);
+    let event = mapper().event(span.clone(), session.id, &Children::default(), &mut 0);
     assert_eq!(
         Value::Object(event.inputs),
         json!({
@@ -286,7 +291,7 @@ fn an_error_status_with_only_an_http_code_reads_as_one() {
         );
         span.recorded.otel_status_error = true;
         mapper
-            .event(&span, session.id, &Children::default(), &mut 0)
+            .event(span.clone(), session.id, &Children::default(), &mut 0)
             .error
     };
     assert_eq!(error_of("404").as_deref(), Some("HTTP 404 Not Found"));

@@ -267,13 +267,14 @@ impl Session {
         }
         let id = self.seed.id;
         let pending = std::mem::take(&mut self.pending);
-        let events = pending
-            .iter()
-            .map(|p| mapper.event(&p.span, p.parent, &p.children, truncated))
-            .collect();
         if self.root.is_none() && !pending.is_empty() {
             self.sent_before_root = true;
         }
+        let seqs = pending.iter().map(|p| p.seq).collect();
+        let events = pending
+            .into_iter()
+            .map(|p| mapper.event(*p.span, p.parent, &p.children, truncated))
+            .collect();
         let mut job = Job {
             session_id: id,
             batch_size,
@@ -290,7 +291,7 @@ impl Session {
                 ..CreateSession::default()
             },
             start_ms: self.start_ms,
-            seqs: pending.iter().map(|p| p.seq).collect(),
+            seqs,
             events,
             ..Job::default()
         };
@@ -303,7 +304,8 @@ impl Session {
                 {
                     // Events already sent name the root by its own id: it is sent as an event
                     // of that id too, under the session, so that they are linked.
-                    let mut event = mapper.event(&root, id, &Children::default(), truncated);
+                    let mut event =
+                        mapper.event((*root).clone(), id, &Children::default(), truncated);
                     event.event_id = Some(alias);
                     // Its span is settled by the update, which completes the session: a flush
                     // waits for that, not only for this event.
