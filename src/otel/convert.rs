@@ -2,6 +2,7 @@
 //! same form the tracing layer produces. Pure: ids are derived from the trace and span ids,
 //! never drawn, so that every export, in any order and from any service, agrees.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,7 +12,9 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::json;
 use tracing::Level;
+use uuid::Uuid;
 
+use super::names::intern;
 use crate::ids;
 use crate::limits::bounded;
 use crate::recorded::{
@@ -68,7 +71,7 @@ impl Converter {
             .iter()
             .map(|(key, value)| {
                 let value = self.value(value.clone(), &mut truncated);
-                (Name::Owned(key.as_str().to_owned()), value)
+                (intern(key.as_str()), value)
             })
             .collect();
         self.service_name = self
@@ -118,12 +121,23 @@ impl Converter {
     ) -> Vec<(Name, FieldValue)> {
         attributes
             .into_iter()
-            .map(|kv| (Name::Owned(kv.key.into()), self.value(kv.value, truncated)))
+            .map(|kv| (intern(kv.key.as_str()), self.value(kv.value, truncated)))
             .collect()
     }
 
     /// One finished OpenTelemetry span as the pipeline carries it.
+    #[cfg(test)]
     pub(crate) fn convert(&self, span: SpanData, truncated: &mut u32) -> Box<FinishedSpan> {
+        self.convert_in(span, &mut Derived::default(), truncated)
+    }
+
+    /// One span of a batch; `ids` keeps the ids derived for the batch's earlier spans.
+    pub(crate) fn convert_in(
+        &self,
+        span: SpanData,
+        ids: &mut Derived,
+        truncated: &mut u32,
+    ) -> Box<FinishedSpan> {
         let mut recorded = Recorded::default();
         for (name, value) in self.resource.iter().cloned() {
             recorded.put(name, value);
@@ -147,10 +161,10 @@ impl Converter {
         links(&mut recorded, &span.links.links);
 
         let trace = span.span_context.trace_id().to_bytes();
-        let event_id = ids::event_id_for_span(trace, span.span_context.span_id().to_bytes());
-        let trace_session = ids::session_id_for_trace(trace);
+        let event_id = ids.event(trace, span.span_context.span_id().to_bytes());
+        let trace_session = ids.session(trace);
         let parent = (span.parent_span_id != SpanId::INVALID)
-            .then(|| ids::event_id_for_span(trace, span.parent_span_id.to_bytes()));
+            .then(|| ids.event(trace, span.parent_span_id.to_bytes()));
         // The span that begins this service's part of the trace: the root, or a span whose
         // parent is in another service.
         let local_root = parent.is_none() || span.parent_span_is_remote;
@@ -315,6 +329,31 @@ impl Converter {
                 recorded.logs_dropped = recorded.logs_dropped.saturating_add(1);
             }
         }
+    }
+}
+
+/// The ids derived while converting one batch. Each is a SHA-1 (a version 5 UUID), and a batch
+/// names the same ones again and again: a trace's session for each of its spans, a parent's
+/// event for each child and for the parent itself.
+#[derive(Debug, Default)]
+pub(crate) struct Derived {
+    sessions: HashMap<[u8; 16], Uuid>,
+    events: HashMap<([u8; 16], [u8; 8]), Uuid>,
+}
+
+impl Derived {
+    fn session(&mut self, trace: [u8; 16]) -> Uuid {
+        *self
+            .sessions
+            .entry(trace)
+            .or_insert_with(|| ids::session_id_for_trace(trace))
+    }
+
+    fn event(&mut self, trace: [u8; 16], span: [u8; 8]) -> Uuid {
+        *self
+            .events
+            .entry((trace, span))
+            .or_insert_with(|| ids::event_id_for_span(trace, span))
     }
 }
 

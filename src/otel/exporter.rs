@@ -11,7 +11,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
-use super::convert::Converter;
+use super::convert::{Converter, Derived};
 use crate::config::{self, EnvLookup};
 use crate::error::Error;
 use crate::layer::Builder;
@@ -121,11 +121,12 @@ impl SpanExporter for HoneyHiveExporter {
                 self.register_dispatch(producer);
                 let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
                 let (mut truncated, mut repeated) = (0, 0);
+                let mut ids = Derived::default();
                 for span in batch {
                     let context = &span.span_context;
                     let id = (context.trace_id().to_bytes(), context.span_id().to_bytes());
                     if recent.first_time(id) {
-                        producer.send(self.converter.convert(span, &mut truncated));
+                        producer.send(self.converter.convert_in(span, &mut ids, &mut truncated));
                     } else {
                         repeated += 1;
                     }
