@@ -553,6 +553,16 @@ impl Worker {
         (sessions, events)
     }
 
+    /// Whether any span up to `upto` is still owed: what [`owed`](Self::owed) counts, without
+    /// counting (it is asked on every turn while a flush waits).
+    fn owes(&self, upto: u64) -> bool {
+        upto > self.received
+            || self
+                .unsettled
+                .first_key_value()
+                .is_some_and(|(&seq, _)| seq <= upto)
+    }
+
     /// Answers the flushes and shutdowns that are done or past their deadline; `true` when a
     /// shutdown was answered, after stopping.
     fn answer_waiters(&mut self) -> bool {
@@ -560,11 +570,12 @@ impl Worker {
         let mut stop = false;
         let mut i = 0;
         while i < self.waiters.len() {
-            let (sessions, events) = self.owed(self.waiters[i].request.upto);
-            if sessions + events > 0 && now < self.waiters[i].request.deadline {
+            let upto = self.waiters[i].request.upto;
+            if self.owes(upto) && now < self.waiters[i].request.deadline {
                 i += 1;
                 continue;
             }
+            let (sessions, events) = self.owed(upto);
             let mut waiter = self.waiters.swap_remove(i);
             if waiter.shutdown {
                 stop = true;
