@@ -119,6 +119,7 @@
 mod baggage;
 mod convert;
 mod exporter;
+mod names;
 
 pub use baggage::BaggageSessionProcessor;
 pub use exporter::HoneyHiveExporter;
