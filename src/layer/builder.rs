@@ -222,9 +222,17 @@ impl<T> Builder<T> {
     /// The most finished spans held at once: queued, or taken by the exporter and not yet
     /// delivered or given up on. The bound is exact: a span that closes while this many are held
     /// is dropped and counted ([`Dropped::queue_full`](crate::Dropped::queue_full)), and no span
-    /// is dropped below it unless the byte budget
-    /// ([`with_queue_bytes`](Self::with_queue_bytes)) is spent first. Default: 8192; raise it for bursts longer than the exporter can
-    /// absorb, at the cost of memory (`BENCHMARKS.md` measures both).
+    /// is dropped before it is reached unless the byte budget
+    /// ([`with_queue_bytes`](Self::with_queue_bytes)) is spent first.
+    ///
+    /// Once either bound is reached, spans are turned away (and counted the same way) until what
+    /// is held has drained to three quarters of both. Under overload, room then comes back in
+    /// runs long enough for whole traces, rather than a span at a time as each delivery
+    /// settles, which would let through a scattering of fragments, each a session of its own.
+    /// A load the exporter keeps up with never fills the queue, and loses nothing.
+    ///
+    /// Default: 8192; raise it for bursts longer than the exporter can absorb, at the cost of
+    /// memory (`BENCHMARKS.md` measures both).
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.o.queue_capacity = Some(capacity);
         self
@@ -234,7 +242,8 @@ impl<T> Builder<T> {
     /// as the exporter estimates them when they are queued), so that memory stays bounded
     /// whatever the spans carry. A span that closes when it would not fit is dropped and counted
     /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
-    /// whole budget. At least 64 KiB. Default: 8 MiB.
+    /// whole budget. A spent budget refills as a full queue does
+    /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB. Default: 8 MiB.
     pub fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.o.queue_bytes = Some(bytes);
         self

@@ -35,7 +35,7 @@ mod worker;
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -95,6 +95,13 @@ pub(crate) enum Control {
     Wake,
 }
 
+/// [`Shared::filled`]: the queue takes spans.
+const OPEN: u8 = 0;
+/// [`Shared::filled`]: it held `capacity` spans.
+const FULL_COUNT: u8 = 1;
+/// [`Shared::filled`]: it held the bytes it may.
+const FULL_BYTES: u8 = 2;
+
 /// Set in [`Shared::sending`] once the exporter has stopped taking spans.
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -111,6 +118,12 @@ pub(crate) struct Shared {
     max_bytes: usize,
     /// When this many spans are held, the exporter is woken to take them in.
     wake_at: usize,
+    /// [`OPEN`], or the bound that filled (`FULL_COUNT`, `FULL_BYTES`): once either bound is
+    /// reached, spans are turned away until what is held drains to three quarters of both.
+    /// Under overload the room then comes back in runs long enough for whole traces, rather
+    /// than a span at a time as each delivery settles (each trace cut into fragments, each
+    /// fragment a session of its own to create).
+    filled: AtomicU8,
     /// [`CLOSED`] once the exporter has stopped, and the number of producers inside
     /// [`Producer::send`] right now: closing waits for them, so that every span sent before the
     /// close is on the queue when it is drained, and every later one is never sent.
@@ -126,8 +139,25 @@ impl Shared {
             held_bytes: AtomicUsize::new(0),
             max_bytes,
             wake_at: (capacity / 8).max(1),
+            filled: AtomicU8::new(OPEN),
             sending: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether spans are turned away while the queue refills: it filled, and has not drained
+    /// to three quarters of both bounds since. Reopens it when it has.
+    fn refilling(&self) -> Option<u8> {
+        let filled = self.filled.load(Ordering::Relaxed);
+        if filled == OPEN {
+            return None;
+        }
+        let drained = self.held.load(Ordering::Acquire) <= self.capacity / 4 * 3
+            && self.held_bytes.load(Ordering::Acquire) <= self.max_bytes / 4 * 3;
+        if drained {
+            self.filled.store(OPEN, Ordering::Relaxed);
+            return None;
+        }
+        Some(filled)
     }
 
     /// `n` spans held, of `bytes` in all, are settled: room for as many more.
@@ -203,19 +233,26 @@ impl Producer {
 
     fn admit(&self, mut span: Box<FinishedSpan>) {
         let shared = &*self.shared;
+        if let Some(filled) = shared.refilling() {
+            self.turn_away(span, filled);
+            return;
+        }
         let before = shared.held.fetch_add(1, Ordering::AcqRel);
         if before >= shared.capacity {
             shared.held.fetch_sub(1, Ordering::AcqRel);
-            add(&shared.counters.dropped_queue_full, 1);
-            self.recycle(span);
+            shared.filled.store(FULL_COUNT, Ordering::Relaxed);
+            self.turn_away(span, FULL_COUNT);
             return;
         }
         let bytes = span.footprint();
         span.held_bytes = bytes;
         if shared.held_bytes.fetch_add(bytes, Ordering::AcqRel) + bytes > shared.max_bytes {
             shared.release(1, bytes);
-            add(&shared.counters.dropped_queue_bytes, 1);
-            self.recycle(span);
+            // A span larger than the whole budget says nothing about how full the queue is.
+            if bytes <= shared.max_bytes {
+                shared.filled.store(FULL_BYTES, Ordering::Relaxed);
+            }
+            self.turn_away(span, FULL_BYTES);
             return;
         }
         // The queue holds `capacity` spans and at most `capacity` are held: it has room, and the
@@ -239,6 +276,18 @@ impl Producer {
                 add(&shared.counters.dropped_after_shutdown, 1);
             }
         }
+    }
+
+    /// A span not admitted, counted by the bound that is (or was, while the queue refills) full.
+    fn turn_away(&self, span: Box<FinishedSpan>, filled: u8) {
+        let counters = &self.shared.counters;
+        let counter = if filled == FULL_BYTES {
+            &counters.dropped_queue_bytes
+        } else {
+            &counters.dropped_queue_full
+        };
+        add(counter, 1);
+        self.recycle(span);
     }
 
     pub(crate) fn count_truncated(&self, n: u32) {
@@ -505,4 +554,108 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         shutdown_timeout: setup.shutdown_timeout,
     };
     Ok((producer, guard))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use crossbeam_channel::Receiver;
+
+    use super::*;
+    use crate::recorded::FieldValue;
+
+    /// A producer with no exporter behind it: the test takes spans off the queue and settles
+    /// them itself, as the worker would.
+    fn producer(capacity: usize, max_bytes: usize) -> (Producer, Receiver<Box<FinishedSpan>>) {
+        let (spans, queue) = crossbeam_channel::bounded(capacity);
+        let (control, control_rx) = mpsc::unbounded_channel();
+        // Wake-ups go nowhere.
+        std::mem::forget(control_rx);
+        let producer = Producer {
+            spans,
+            pool: Arc::new(pool::Pool::default()),
+            control,
+            shared: Arc::new(Shared::new(capacity, max_bytes)),
+        };
+        (producer, queue)
+    }
+
+    /// Takes `n` spans off the queue and settles them.
+    fn settle(producer: &Producer, queue: &Receiver<Box<FinishedSpan>>, n: usize) {
+        for _ in 0..n {
+            let span = queue.try_recv().expect("a span is queued");
+            producer.shared.release(1, span.held_bytes);
+        }
+    }
+
+    fn counts(producer: &Producer) -> (u64, u64, u64) {
+        let counters = &producer.shared.counters;
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        (
+            get(&counters.spans_queued),
+            get(&counters.dropped_queue_full),
+            get(&counters.dropped_queue_bytes),
+        )
+    }
+
+    #[test]
+    fn a_full_queue_takes_spans_again_once_drained_to_three_quarters() {
+        let (producer, queue) = producer(8, usize::MAX);
+        for _ in 0..9 {
+            producer.send(producer.fresh());
+        }
+        assert_eq!(
+            counts(&producer),
+            (8, 1, 0),
+            "8 held, the ninth turned away"
+        );
+        // One settled: there is room, but the queue refills only below three quarters.
+        settle(&producer, &queue, 1);
+        producer.send(producer.fresh());
+        assert_eq!(counts(&producer), (8, 2, 0));
+        settle(&producer, &queue, 1);
+        for _ in 0..3 {
+            producer.send(producer.fresh());
+        }
+        assert_eq!(
+            counts(&producer),
+            (10, 3, 0),
+            "6 held: two taken, then full again"
+        );
+    }
+
+    #[test]
+    fn a_spent_byte_budget_takes_spans_again_once_drained_to_three_quarters() {
+        let one = pool::Pool::default().take().footprint();
+        let (producer, queue) = producer(1000, 8 * one);
+        for _ in 0..9 {
+            producer.send(producer.fresh());
+        }
+        assert_eq!(counts(&producer), (8, 0, 1));
+        settle(&producer, &queue, 1);
+        producer.send(producer.fresh());
+        assert_eq!(
+            counts(&producer),
+            (8, 0, 2),
+            "7 spans' bytes: still refilling"
+        );
+        settle(&producer, &queue, 1);
+        producer.send(producer.fresh());
+        assert_eq!(counts(&producer), (9, 0, 2), "6 spans' bytes: open again");
+    }
+
+    #[test]
+    fn a_span_larger_than_the_whole_budget_does_not_close_the_queue() {
+        let one = pool::Pool::default().take().footprint();
+        let (producer, _queue) = producer(1000, 8 * one);
+        let mut large = producer.fresh();
+        large
+            .recorded
+            .fields
+            .set("big", FieldValue::Str("x".repeat(16 * one)));
+        producer.send(large);
+        producer.send(producer.fresh());
+        assert_eq!(counts(&producer), (1, 0, 1));
+    }
 }
