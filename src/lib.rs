@@ -175,10 +175,10 @@
 //! # Delivery
 //!
 //! - **The application never waits.** Callbacks copy field values; a closing span is handed to
-//!   a bounded queue with `try_send`, which never blocks, takes no lock and wakes no thread (the
-//!   exporter looks at the queue on its own timer). At most
-//!   [`with_queue_capacity`](layer::Builder::with_queue_capacity) spans (8192), taking at most
-//!   [`with_queue_bytes`](layer::Builder::with_queue_bytes) (8 MiB), are held, queued or being
+//!   a bounded queue with `try_send`, which never blocks and takes no lock; the exporter is
+//!   woken only when an eighth of the capacity is held, else it looks on its own timer. At most
+//!   [`with_queue_capacity`](layer::Builder::with_queue_capacity) spans (2048), taking at most
+//!   [`with_queue_bytes`](layer::Builder::with_queue_bytes) (2 MiB), are held, queued or being
 //!   sent: those bounds are exact, and a span that closes beyond them is dropped and
 //!   counted ([`Dropped::queue_full`], [`Dropped::queue_bytes`]). A slow or unreachable server costs the application
 //!   nothing.

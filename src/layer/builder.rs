@@ -19,12 +19,13 @@ const DEFAULT_SOURCE: &str = "dev";
 const DEFAULT_BATCH_SIZE: usize = 100;
 /// Default longest time an event waits before it is sent.
 const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// Default number of finished spans held at once, queued or being sent: enough that a steady
-/// 20 000 spans/s on loopback loses none, half of what it once was to bound memory under a
-/// flood (BENCHMARKS.md measures both).
-const DEFAULT_QUEUE_CAPACITY: usize = 8192;
-/// Default bytes the finished spans held at once may take.
-const DEFAULT_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+/// Default number of finished spans held at once, queued or being sent: the OpenTelemetry SDK's
+/// default queue. A steady 40 000 spans/s on loopback loses none (BENCHMARKS.md).
+const DEFAULT_QUEUE_CAPACITY: usize = 2048;
+/// Default bytes the finished spans held at once may take: about 1,400 spans of the benchmark's
+/// workload (a 200-byte prompt each), which a steady 40 000 spans/s on loopback fills with no
+/// loss, in a peak RSS below the OpenTelemetry SDK's own under a flood (BENCHMARKS.md).
+const DEFAULT_QUEUE_BYTES: usize = 2 * 1024 * 1024;
 /// The smallest byte budget accepted.
 const MIN_QUEUE_BYTES: usize = 64 * 1024;
 /// Default time between two tries of an API key the server refused.
@@ -60,8 +61,8 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | flush interval | [`with_flush_interval`](Self::with_flush_interval) | `HH_FLUSH_INTERVAL` (seconds) | 1 s |
 /// | diagnostics at start | [`with_verbose`](Self::with_verbose) | `HH_VERBOSE` | off |
 /// | send nothing | [`with_disabled`](Self::with_disabled) | `HH_DISABLE_TRACING` | off |
-/// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 8192 spans |
-/// | bytes held | [`with_queue_bytes`](Self::with_queue_bytes) | | 8 MiB |
+/// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 2048 spans |
+/// | bytes held | [`with_queue_bytes`](Self::with_queue_bytes) | | 2 MiB |
 /// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
 /// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
@@ -231,8 +232,8 @@ impl<T> Builder<T> {
     /// settles, which would let through a scattering of fragments, each a session of its own.
     /// A load the exporter keeps up with never fills the queue, and loses nothing.
     ///
-    /// Default: 8192; raise it for bursts longer than the exporter can absorb, at the cost of
-    /// memory (`BENCHMARKS.md` measures both).
+    /// Default: 2048, the OpenTelemetry SDK's; raise it (and the byte budget) for bursts longer
+    /// than the exporter can absorb, at the cost of memory (`BENCHMARKS.md` measures both).
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.o.queue_capacity = Some(capacity);
         self
@@ -243,7 +244,10 @@ impl<T> Builder<T> {
     /// whatever the spans carry. A span that closes when it would not fit is dropped and counted
     /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
     /// whole budget. A spent budget refills as a full queue does
-    /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB. Default: 8 MiB.
+    /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB. Default: 2 MiB,
+    /// about 1,400 spans with a 200-byte prompt each; raise it for longer bursts, or for spans
+    /// that carry more than that alone (values are cut to the field and event limits only as
+    /// the span is sent, so a span is held at its full size until then).
     pub fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.o.queue_bytes = Some(bytes);
         self

@@ -660,7 +660,9 @@ fn a_server_slower_than_the_request_timeout_delivers_nothing_and_counts_everythi
 #[test]
 fn oversized_and_odd_values_are_trimmed_to_the_size_policy_and_land() {
     use tracing_honeyhive::limits::{MAX_BATCH_BYTES, MAX_EVENT_BYTES};
-    let harness = Harness::new();
+    // The wide span holds 5 MiB until it is trimmed to an event's size on the way out: more
+    // than the default byte budget, which would drop it whole (counted in `queue_bytes`).
+    let harness = Harness::with(|b| b.with_queue_bytes(16 * 1024 * 1024));
     let huge = "h".repeat(3 * 1024 * 1024);
     let many_fields: Vec<(String, Value)> = (0..5000)
         .map(|i| (format!("f{i}"), Value::from("v".repeat(1024))))
