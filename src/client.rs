@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -59,6 +59,9 @@ pub struct Client {
     key_source: &'static str,
     timeout: Duration,
     client_headers: bool,
+    /// What every request carries, built once ([`Client::headers`]); `None` when the key cannot
+    /// be sent in a header, which every request then reports.
+    headers: Option<HeaderMap>,
 }
 
 impl std::fmt::Debug for Client {
@@ -91,10 +94,37 @@ impl Client {
     /// application.
     pub(crate) fn with_replaced_key(&self, key: ApiKey) -> Client {
         Client {
+            headers: Client::headers(Some(&key), self.client_headers),
             api_key: Some(key),
             key_source: "given with Handle::set_api_key",
             ..self.clone()
         }
+    }
+
+    /// The headers every request carries: the user agent, the key's `Authorization` (marked
+    /// sensitive, so that no debug output shows it) and, unless turned off, the client headers
+    /// HoneyHive's SDKs send. `None` when the key cannot be sent in a header.
+    pub(crate) fn headers(key: Option<&ApiKey>, client_headers: bool) -> Option<HeaderMap> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::USER_AGENT,
+            HeaderValue::from_static(USER_AGENT),
+        );
+        if let Some(key) = key {
+            let mut value = HeaderValue::try_from(format!("Bearer {}", key.expose())).ok()?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        if client_headers {
+            for (name, value) in [
+                ("hh-client-package", env!("CARGO_PKG_NAME")),
+                ("hh-client-version", env!("CARGO_PKG_VERSION")),
+                ("hh-client-language", "rust"),
+            ] {
+                headers.insert(name, HeaderValue::from_static(value));
+            }
+        }
+        Some(headers)
     }
 
     /// `text` with the API key replaced by its masked form: for anything that quotes a server,
@@ -246,6 +276,10 @@ impl Client {
         body: Option<Bytes>,
     ) -> Result<T, Error> {
         let bytes = self.send(method.clone(), path.clone(), body).await?;
+        // Read plainly first; only a body that does not decode is read again to say where.
+        if let Ok(value) = serde_json::from_slice(&bytes) {
+            return Ok(value);
+        }
         let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(deserializer).map_err(|e| Error::Decode {
             method: method_name(&method),
@@ -266,27 +300,18 @@ impl Client {
         let name = method_name(&method);
         let mut url = self.base.clone();
         url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        let headers = self.headers.clone().ok_or_else(|| {
+            Error::config("api_key", "contains characters not allowed in a header")
+        })?;
         let mut request = self
             .http
             .request(method, url)
             .timeout(self.timeout)
-            .header(reqwest::header::USER_AGENT, USER_AGENT);
+            .headers(headers);
         if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, "application/json").body(body);
-        }
-        if let Some(key) = &self.api_key {
-            let mut value =
-                HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {
-                    Error::config("api_key", "contains characters not allowed in a header")
-                })?;
-            value.set_sensitive(true);
-            request = request.header(AUTHORIZATION, value);
-        }
-        if self.client_headers {
             request = request
-                .header("hh-client-package", env!("CARGO_PKG_NAME"))
-                .header("hh-client-version", env!("CARGO_PKG_VERSION"))
-                .header("hh-client-language", "rust");
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body);
         }
         let transport = |e: reqwest::Error, path: String| {
             if e.is_timeout() {

@@ -126,13 +126,15 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::config("http_client", e.to_string()))?,
         };
+        let client_headers = !self.without_client_headers;
         Ok(Client {
             http,
             base,
+            headers: Client::headers(api_key.as_ref(), client_headers),
             api_key,
             key_source,
             timeout,
-            client_headers: !self.without_client_headers,
+            client_headers,
         })
     }
 }
