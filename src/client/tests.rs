@@ -141,3 +141,26 @@ fn retry_after_reads_seconds_and_http_dates() {
         assert_eq!(parse_retry_after(bad, now), None, "{bad}");
     }
 }
+
+#[test]
+fn the_headers_built_once_carry_the_key_marked_sensitive_and_the_client_headers() {
+    let key = ApiKey::new("hh_0123456789abcdef");
+    let headers = Client::headers(Some(&key), true).unwrap();
+    let auth = &headers[AUTHORIZATION];
+    assert_eq!(auth.to_str().unwrap(), "Bearer hh_0123456789abcdef");
+    assert!(auth.is_sensitive(), "never shown by debug output");
+    assert_eq!(headers[reqwest::header::USER_AGENT], USER_AGENT);
+    assert_eq!(headers["hh-client-language"], "rust");
+    let plain = Client::headers(None, false).unwrap();
+    assert!(!plain.contains_key(AUTHORIZATION));
+    assert!(!plain.contains_key("hh-client-package"));
+    assert!(Client::headers(Some(&ApiKey::new("hh_bad\nkey")), true).is_none());
+    // A replaced key replaces the header.
+    let client = Client::builder()
+        .with_api_key("hh_first_key_0000")
+        .build_with_env(&env(&[]))
+        .unwrap()
+        .with_replaced_key(key);
+    let headers = client.headers.as_ref().unwrap();
+    assert_eq!(headers[AUTHORIZATION], "Bearer hh_0123456789abcdef");
+}
