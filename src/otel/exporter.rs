@@ -126,7 +126,9 @@ impl SpanExporter for HoneyHiveExporter {
                     let context = &span.span_context;
                     let id = (context.trace_id().to_bytes(), context.span_id().to_bytes());
                     if recent.first_time(id) {
-                        producer.send(self.converter.convert_in(span, &mut ids, &mut truncated));
+                        producer.send_with(|| {
+                            self.converter.convert_in(span, &mut ids, &mut truncated)
+                        });
                     } else {
                         repeated += 1;
                     }

@@ -231,6 +231,18 @@ impl Producer {
         shared.sending.fetch_sub(1, Ordering::SeqCst);
     }
 
+    /// Queues the span `build` makes, as [`send`](Self::send) does, without making it when the
+    /// queue is refilling and would turn it away at once: converting an OpenTelemetry span
+    /// costs far more than dropping it.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn send_with(&self, build: impl FnOnce() -> Box<FinishedSpan>) {
+        if let Some(filled) = self.shared.refilling() {
+            self.count_turned_away(filled);
+            return;
+        }
+        self.send(build());
+    }
+
     fn admit(&self, mut span: Box<FinishedSpan>) {
         let shared = &*self.shared;
         if let Some(filled) = shared.refilling() {
@@ -280,6 +292,11 @@ impl Producer {
 
     /// A span not admitted, counted by the bound that is (or was, while the queue refills) full.
     fn turn_away(&self, span: Box<FinishedSpan>, filled: u8) {
+        self.count_turned_away(filled);
+        self.recycle(span);
+    }
+
+    fn count_turned_away(&self, filled: u8) {
         let counters = &self.shared.counters;
         let counter = if filled == FULL_BYTES {
             &counters.dropped_queue_bytes
@@ -287,7 +304,6 @@ impl Producer {
             &counters.dropped_queue_full
         };
         add(counter, 1);
-        self.recycle(span);
     }
 
     pub(crate) fn count_truncated(&self, n: u32) {
@@ -643,6 +659,18 @@ mod tests {
         settle(&producer, &queue, 1);
         producer.send(producer.fresh());
         assert_eq!(counts(&producer), (9, 0, 2), "6 spans' bytes: open again");
+    }
+
+    #[cfg(feature = "opentelemetry")]
+    #[test]
+    fn a_refilling_queue_turns_a_span_away_before_it_is_built() {
+        let (producer, _queue) = producer(2, usize::MAX);
+        for _ in 0..3 {
+            producer.send_with(|| producer.fresh());
+        }
+        assert_eq!(counts(&producer), (2, 1, 0));
+        producer.send_with(|| unreachable!("a span turned away is not built"));
+        assert_eq!(counts(&producer), (2, 2, 0));
     }
 
     #[test]
