@@ -176,6 +176,55 @@ fn overflow_is_counted_exactly_delivered_plus_dropped_equals_produced() {
 }
 
 #[test]
+fn under_overload_whole_traces_get_through_rather_than_fragments() {
+    // 300 traces of a root and 9 children into room for 200 spans, against a server that takes
+    // a session at a time. Were room let in a span at a time as each session settled, nearly
+    // every delivered session would be a fragment; refilling from three quarters lets spans in
+    // by runs of 50 and more, each holding several whole traces.
+    const TRACES: usize = 300;
+    const CHILDREN: usize = 9;
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(Duration::from_millis(10));
+    let harness = Harness::on(server, |b| {
+        b.with_queue_capacity(200)
+            .with_batch_size(CHILDREN)
+            .with_max_concurrent_requests(1)
+    });
+    harness.run(|| {
+        for t in 0..TRACES {
+            let _root = info_span!("trace", t).entered();
+            for c in 0..CHILDREN {
+                drop(info_span!("step", c).entered());
+                // Spread over time, so that the queue drains and refills many times.
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+    });
+    let (server, report) = harness.shutdown(PATIENCE);
+    let stats = report.stats;
+    assert!(stats.dropped.queue_full > 0, "overloaded: {stats:?}");
+    assert_eq!(
+        stats.spans_queued + stats.dropped.queue_full,
+        (TRACES * (CHILDREN + 1)) as u64,
+        "{stats:?}"
+    );
+    let sessions = server.sessions();
+    let whole = sessions
+        .iter()
+        .filter(|s| server.events_of(s.session_id.as_ref().unwrap()).len() == CHILDREN)
+        .count();
+    eprintln!(
+        "overload: {} sessions delivered, {whole} of them whole; {stats:?}",
+        sessions.len()
+    );
+    assert!(
+        whole * 2 >= sessions.len(),
+        "most delivered sessions are whole traces: {whole} of {}",
+        sessions.len()
+    );
+}
+
+#[test]
 fn a_full_queue_is_reported_in_the_application_log() {
     let harness = flooded(2, Duration::from_millis(50), 200);
     let dropped = harness.guard.stats().dropped.queue_full;
