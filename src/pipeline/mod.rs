@@ -236,7 +236,9 @@ impl Producer {
     /// costs far more than dropping it.
     #[cfg(feature = "opentelemetry")]
     pub(crate) fn send_with(&self, build: impl FnOnce() -> Box<FinishedSpan>) {
-        if let Some(filled) = self.shared.refilling() {
+        // After a shutdown, `send` counts the span as such.
+        let open = self.shared.sending.load(Ordering::SeqCst) & CLOSED == 0;
+        if open && let Some(filled) = self.shared.refilling() {
             self.count_turned_away(filled);
             return;
         }
