@@ -209,8 +209,10 @@ fn under_overload_whole_traces_get_through_rather_than_fragments() {
         "{stats:?}"
     );
     let sessions = server.sessions();
+    // Whole: its root closed (the session has its end) and every child came.
     let whole = sessions
         .iter()
+        .filter(|s| s.end_time.is_some() && s.duration.is_some())
         .filter(|s| server.events_of(s.session_id.as_ref().unwrap()).len() == CHILDREN)
         .count();
     eprintln!(
