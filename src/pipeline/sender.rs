@@ -10,8 +10,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Instant;
+
+use futures_util::future::join_all;
 
 use super::diagnostics::Diagnostics;
 use super::gate::{Admit, Gate};
@@ -86,10 +87,7 @@ impl Sender {
     pub(crate) async fn run(&self, mut jobs: Vec<Job>, across: bool) -> Vec<Done> {
         let mut dones = Vec::with_capacity(jobs.len());
         let mut open = Vec::with_capacity(jobs.len());
-        let opening: Vec<Boxed<'_, Result<Opened, Done>>> = jobs
-            .iter_mut()
-            .map(|job| Box::pin(self.open(job)) as Boxed<'_, _>)
-            .collect();
+        let opening = jobs.iter_mut().map(|job| self.open(job));
         for (index, opened) in join_all(opening).await.into_iter().enumerate() {
             match opened {
                 Ok(opened) => open.push((index, opened)),
@@ -477,33 +475,6 @@ fn trim_final_state(update: UpdateEvent, step: u32) -> UpdateEvent {
             ..UpdateEvent::default()
         },
     }
-}
-
-/// Runs `futures` side by side on the current task; their outputs, in order.
-async fn join_all<T>(futures: Vec<Boxed<'_, T>>) -> Vec<T> {
-    let mut futures: Vec<Option<Boxed<'_, T>>> = futures.into_iter().map(Some).collect();
-    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if let Some(future) = slot {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(value) => {
-                        *output = Some(value);
-                        *slot = None;
-                    }
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }
 
 /// The name and id of an encoded event, for a message about it.
