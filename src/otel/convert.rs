@@ -497,6 +497,42 @@ mod tests {
     }
 
     #[test]
+    fn ids_kept_for_a_batch_are_the_ids_derived_alone() {
+        // Two traces in one batch, children before their roots, sharing span ids: each id
+        // kept for the batch is what deriving it alone gives, trace by trace.
+        let converter = converter();
+        let mut ids = Derived::default();
+        let other = TRACE + 1;
+        let in_trace = |trace: u128, id: u64, parent: u64| {
+            let mut data = span(id, parent, vec![]);
+            data.span_context = SpanContext::new(
+                TraceId::from(trace),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            );
+            data
+        };
+        for trace in [TRACE, other, TRACE, other] {
+            for (id, parent) in [(2, 1), (3, 1), (1, 0)] {
+                let converted = converter.convert_in(in_trace(trace, id, parent), &mut ids, &mut 0);
+                let bytes = trace.to_be_bytes();
+                assert_eq!(
+                    converted.event_id,
+                    ids::event_id_for_span(bytes, id.to_be_bytes())
+                );
+                assert_eq!(converted.session.id, ids::session_id_for_trace(bytes));
+                if parent != 0 {
+                    let parent = ids::event_id_for_span(bytes, parent.to_be_bytes());
+                    assert_eq!(converted.role, Role::Event { parent });
+                }
+            }
+        }
+        assert_eq!((ids.sessions.len(), ids.events.len()), (2, 6));
+    }
+
+    #[test]
     fn ids_and_roles_follow_the_trace_whatever_the_order() {
         let converter = converter();
         let trace_session = ids::session_id_for_trace(TRACE.to_be_bytes());
