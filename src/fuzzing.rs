@@ -169,7 +169,7 @@ pub fn check(input: FuzzSpan) {
         }
     };
     if input.root {
-        let end = mapper.session_end(&span, &span.session, &children, &mut truncated);
+        let end = mapper.session_end(span.clone(), &span.session, &children, &mut truncated);
         valid(
             Body::CreateSession,
             serde_json::to_value(&end.create).unwrap(),

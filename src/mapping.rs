@@ -388,27 +388,30 @@ impl Mapper {
 
     /// A session root span that closed: the complete session, and the same final state as an
     /// update. `created` is what the session was (or will be) created from: the root's own seed,
-    /// or an earlier span's when the session was created before the root came.
+    /// or an earlier span's when the session was created before the root came. The root is
+    /// consumed, as [`event`](Self::event) consumes its span.
     pub(crate) fn session_end(
         &self,
-        root: &FinishedSpan,
+        root: FinishedSpan,
         created: &SessionSeed,
         children: &Children,
         truncated: &mut u32,
     ) -> SessionEnd {
-        let mut buckets = self.buckets(root.recorded.clone(), &root.session_json, truncated);
-        let children = children_ids(children, &mut buckets, truncated);
-        if let Some(error) = Mapper::error(&root.recorded) {
-            let error = bounded(&error, self.max_field_bytes, truncated);
-            buckets.put(Bucket::Metadata, "error", error.into());
-        }
-        let (_, end, duration) = times(root);
+        let error = Mapper::error(&root.recorded);
+        let (_, end, duration) = times(&root);
         let session_name = root
             .recorded
             .session_name
             .clone()
             .unwrap_or_else(|| root.session.name.to_string());
-        let event_name = Mapper::given_name(root);
+        let event_name = Mapper::given_name(&root);
+        let source = self.source_of(&root.recorded);
+        let mut buckets = self.buckets(root.recorded, &root.session_json, truncated);
+        let children = children_ids(children, &mut buckets, truncated);
+        if let Some(error) = error {
+            let error = bounded(&error, self.max_field_bytes, truncated);
+            buckets.put(Bucket::Metadata, "error", error.into());
+        }
         let inputs = buckets.take(Bucket::Inputs);
         let metadata = self.session_metadata(&mut buckets);
         let update = UpdateEvent {
@@ -426,7 +429,7 @@ impl Mapper {
             session_id: Some(root.session.id),
             session_name: Some(session_name),
             event_name,
-            source: Some(self.source_of(&root.recorded)),
+            source: Some(source),
             start_time: Some(root.start_ms),
             end_time: Some(end),
             duration: Some(duration),

@@ -128,7 +128,7 @@ fn a_session_with_metrics_needs_an_update_after_its_create() {
         session.clone(),
         vec![("outputs.answer", FieldValue::Str("ok".into()))],
     );
-    let end = mapper().session_end(&root, &root.session, &Children::default(), &mut 0);
+    let end = mapper().session_end(root.clone(), &root.session, &Children::default(), &mut 0);
     assert!(!end.update_after_create);
     assert_eq!(end.create.end_time, Some(end.end_ms));
     assert_eq!(end.create.session_name.as_deref(), Some("session"));
@@ -139,7 +139,7 @@ fn a_session_with_metrics_needs_an_update_after_its_create() {
         session.clone(),
         vec![("metrics.turns", FieldValue::I64(3))],
     );
-    let end = mapper().session_end(&root, &root.session, &Children::default(), &mut 0);
+    let end = mapper().session_end(root.clone(), &root.session, &Children::default(), &mut 0);
     assert!(end.update_after_create);
     assert_eq!(
         end.update.metrics,
@@ -158,7 +158,12 @@ fn inputs_recorded_after_an_early_create_are_kept_in_the_update_metadata() {
         session.clone(),
         vec![("inputs.q", FieldValue::Str("first".into()))],
     );
-    let end = mapper().session_end(&unchanged, &unchanged.session, &Children::default(), &mut 0);
+    let end = mapper().session_end(
+        unchanged.clone(),
+        &unchanged.session,
+        &Children::default(),
+        &mut 0,
+    );
     assert_eq!(end.update.metadata, None);
     let later = span(
         Role::Session,
@@ -168,7 +173,7 @@ fn inputs_recorded_after_an_early_create_are_kept_in_the_update_metadata() {
             ("inputs.extra", FieldValue::Bool(true)),
         ],
     );
-    let end = mapper().session_end(&later, &later.session, &Children::default(), &mut 0);
+    let end = mapper().session_end(later.clone(), &later.session, &Children::default(), &mut 0);
     let metadata = end.update.metadata.unwrap();
     assert_eq!(metadata["inputs"], json!({"q": "first", "extra": true}));
     assert_eq!(

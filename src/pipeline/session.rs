@@ -322,7 +322,7 @@ impl Session {
                         ..(*self.seed).clone()
                     })
                 };
-                let end = mapper.session_end(&root, &created_from, &children, truncated);
+                let end = mapper.session_end(*root, &created_from, &children, truncated);
                 if self.created {
                     job.update_completes = Some(seq);
                 } else {
