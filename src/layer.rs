@@ -12,10 +12,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use uuid::Uuid;
 
-use crate::pipeline::{self, Producer};
+use crate::pipeline::{self, Bound, Producer};
 use crate::recorded::{DraftValue, Fields, FinishedSpan, Name, Role, SessionSeed};
 use visitor::{Into, Recorder};
 
@@ -94,6 +94,16 @@ pub(crate) struct SpanData {
     started: Instant,
     pub(crate) span: Box<FinishedSpan>,
 }
+
+/// In the extensions of a span whose trace was turned away when it started, the queue being
+/// full or refilling ([`Producer::turning_away`]), in place of [`SpanData`]: nothing of the span
+/// is recorded, its spans below are turned away too, and each was counted as dropped when it
+/// started, by the bound that had filled. Zero-sized, one type per bound, so that marking a
+/// span allocates nothing.
+struct ShedFull;
+
+/// [`ShedFull`], for a trace turned away by the byte budget.
+struct ShedBytes;
 
 /// Which span an extension-trait call applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,6 +244,30 @@ impl RecordFields for Event<'_> {
     }
 }
 
+/// The bound a span's trace was turned away by, if it was.
+fn shed_bound(extensions: &tracing_subscriber::registry::Extensions<'_>) -> Option<Bound> {
+    if extensions.get::<ShedFull>().is_some() {
+        Some(Bound::Count)
+    } else if extensions.get::<ShedBytes>().is_some() {
+        Some(Bound::Bytes)
+    } else {
+        None
+    }
+}
+
+/// Turns a span away with its trace: counted now, marked for the spans below it.
+fn shed<S>(span: &SpanRef<'_, S>, producer: &Producer, bound: Bound)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    producer.count_turned_away(bound);
+    let mut extensions = span.extensions_mut();
+    match bound {
+        Bound::Count => extensions.insert(ShedFull),
+        Bound::Bytes => extensions.insert(ShedBytes),
+    }
+}
+
 /// Wall-clock now, in Unix epoch milliseconds.
 pub(crate) fn now_ms() -> i64 {
     let since = SystemTime::now()
@@ -267,11 +301,28 @@ where
             return;
         };
         let parent_span = span.parent();
+        let mut shed_parent = None;
         let parent = parent_span.as_ref().and_then(|p| {
             let extensions = p.extensions();
-            let data = extensions.get::<SpanData>()?;
+            let Some(data) = extensions.get::<SpanData>() else {
+                shed_parent = shed_bound(&extensions);
+                return None;
+            };
             Some((Arc::clone(&data.span.session), data.span.event_id))
         });
+        // A span of a trace turned away goes with it, unless it may join a session of its own.
+        let may_join = || {
+            attrs
+                .metadata()
+                .fields()
+                .field(crate::fields::SESSION_ID)
+                .is_some()
+        };
+        if let Some(bound) = shed_parent
+            && !may_join()
+        {
+            return shed(&span, producer, bound);
+        }
         if parent.is_none() && !self.may_start_session(attrs, parent_span.is_some()) {
             // Outside any session and unable to start one: nothing to record.
             return;
@@ -299,6 +350,27 @@ where
             }
             id
         });
+        // Below a span turned away, a span can only join a session of its own.
+        let starts = joined.is_none()
+            && parent.is_none()
+            && shed_parent.is_none()
+            && self.starts_session(&finished, parent_span.is_some());
+        if joined.is_none() && parent.is_none() && !starts {
+            // Neither in a session nor starting one.
+            producer.recycle(finished);
+            if let Some(bound) = shed_parent {
+                shed(&span, producer, bound);
+            }
+            return;
+        }
+        // A trace starts here (a root, or a span joining a session by id): it is taken only
+        // while the queue is not refilling.
+        if (joined.is_some() || starts)
+            && let Some(bound) = producer.turning_away()
+        {
+            producer.recycle(finished);
+            return shed(&span, producer, bound);
+        }
         let (session, role, event_id, owns_session) = if let Some(session_id) = joined {
             let seed = SessionSeed {
                 id: session_id,
@@ -313,7 +385,7 @@ where
             (Arc::new(seed), role, Uuid::new_v4(), true)
         } else if let Some((session, parent)) = parent {
             (session, Role::Event { parent }, Uuid::new_v4(), false)
-        } else if self.starts_session(&finished, parent_span.is_some()) {
+        } else {
             let fields = finished.draft.to_fields();
             let seed = SessionSeed {
                 id: Uuid::new_v4(),
@@ -326,9 +398,6 @@ where
             };
             let id = seed.id;
             (Arc::new(seed), Role::Session, id, true)
-        } else {
-            producer.recycle(finished);
-            return;
         };
         finished.session = session;
         finished.role = role;

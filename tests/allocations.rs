@@ -113,3 +113,49 @@ fn a_warm_span_with_fields_and_an_event_costs_one_allocation() {
         "allocations per warm workload: {workloads:?}"
     );
 }
+
+#[test]
+fn a_trace_turned_away_by_a_refilling_queue_allocates_nothing() {
+    // Room for 8 spans and a server too slow to settle any while the test runs: the first trace
+    // fills the queue, and every trace after it starts while the queue refills.
+    let server = Emulator::builder().start().unwrap();
+    server.set_latency(Duration::from_secs(2));
+    let (layer, guard) = HoneyHiveLayer::builder()
+        .with_api_url(server.url())
+        .with_queue_capacity(8)
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let prompt = "p".repeat(200);
+    let trace = || {
+        let _root = info_span!("request", user = "u-1").entered();
+        for i in 0..10 {
+            let _call = info_span!(
+                "llm_call",
+                gen_ai.request.model = "gpt-4o-mini",
+                gen_ai.prompt = prompt.as_str(),
+                i
+            )
+            .entered();
+            tracing::info!(i, "calling the model");
+        }
+    };
+    let mut counts = Vec::new();
+    tracing::dispatcher::with_default(&dispatch, || {
+        trace();
+        // Warms the registry's slots for the traces turned away.
+        trace();
+        for _ in 0..20 {
+            let before = allocations();
+            trace();
+            counts.push(allocations() - before);
+        }
+    });
+    let stats = guard.stats();
+    assert_eq!(stats.spans_queued, 8, "{stats:?}");
+    assert_eq!(stats.dropped.queue_full, 22 * 11 - 8, "{stats:?}");
+    assert!(
+        counts.iter().all(|&n| n == 0),
+        "allocations per trace turned away: {counts:?}"
+    );
+}

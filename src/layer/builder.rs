@@ -226,10 +226,11 @@ impl<T> Builder<T> {
     /// is dropped before it is reached unless the byte budget
     /// ([`with_queue_bytes`](Self::with_queue_bytes)) is spent first.
     ///
-    /// Once either bound is reached, spans are turned away (and counted the same way) until what
-    /// is held has drained to three quarters of both. Under overload, room then comes back in
-    /// runs long enough for whole traces, rather than a span at a time as each delivery
-    /// settles, which would let through a scattering of fragments, each a session of its own.
+    /// Once either bound is reached, traces that start are turned away whole (counted the same
+    /// way, span by span, as their spans start) until what is held has drained to three
+    /// quarters of both, while the spans of traces already taken keep the room there is. Under
+    /// overload whole traces then get through, rather than a scattering of fragments each a
+    /// session of its own, and a span turned away costs the application thread no recording.
     /// A load the exporter keeps up with never fills the queue, and loses nothing.
     ///
     /// Default: 2048, the OpenTelemetry SDK's; raise it (and the byte budget) for bursts longer
@@ -243,7 +244,7 @@ impl<T> Builder<T> {
     /// as the exporter estimates them when they are queued), so that memory stays bounded
     /// whatever the spans carry. A span that closes when it would not fit is dropped and counted
     /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
-    /// whole budget. A spent budget refills as a full queue does
+    /// whole budget. A spent budget turns new traces away as a full queue does
     /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB. Default: 2 MiB,
     /// about 1,400 spans with a 200-byte prompt each; raise it for longer bursts, or for spans
     /// that carry more than that alone (values are cut to the field and event limits only as

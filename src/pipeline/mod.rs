@@ -102,6 +102,15 @@ const FULL_COUNT: u8 = 1;
 /// [`Shared::filled`]: it held the bytes it may.
 const FULL_BYTES: u8 = 2;
 
+/// The bound that turned a span away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bound {
+    /// The queue held `capacity` spans ([`Dropped::queue_full`]).
+    Count,
+    /// The spans held took `max_bytes` ([`Dropped::queue_bytes`]).
+    Bytes,
+}
+
 /// Set in [`Shared::sending`] once the exporter has stopped taking spans.
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -119,10 +128,12 @@ pub(crate) struct Shared {
     /// When this many spans are held, the exporter is woken to take them in.
     wake_at: usize,
     /// [`OPEN`], or the bound that filled (`FULL_COUNT`, `FULL_BYTES`): once either bound is
-    /// reached, spans are turned away until what is held drains to three quarters of both.
-    /// Under overload the room then comes back in runs long enough for whole traces, rather
-    /// than a span at a time as each delivery settles (each trace cut into fragments, each
-    /// fragment a session of its own to create).
+    /// reached, new traces are turned away when they start (the layer records nothing of them)
+    /// until what is held drains to three quarters of both, while the traces already admitted
+    /// keep the room there is. Under overload whole traces then get through, rather than a
+    /// span at a time as each delivery settles (each trace cut into fragments, each fragment a
+    /// session of its own to create), and a trace turned away costs the application almost
+    /// nothing.
     filled: AtomicU8,
     /// [`CLOSED`] once the exporter has stopped, and the number of producers inside
     /// [`Producer::send`] right now: closing waits for them, so that every span sent before the
@@ -217,8 +228,29 @@ impl Producer {
         self.pool.give(span);
     }
 
-    /// Queues a finished span without blocking: when `capacity` spans are already held it is
-    /// dropped and counted, and after the exporter stopped too.
+    /// Whether a trace starting now is turned away, and by which bound: the queue filled and
+    /// has not drained to three quarters of both bounds since. The layer then records nothing
+    /// of the trace (it counts its spans, [`count_turned_away`](Self::count_turned_away)), and
+    /// the traces already admitted keep the room there is. `None` once the exporter stopped:
+    /// [`send`](Self::send) counts such spans as sent after the shutdown.
+    pub(crate) fn turning_away(&self) -> Option<Bound> {
+        let open = self.shared.sending.load(Ordering::SeqCst) & CLOSED == 0;
+        if !open {
+            return None;
+        }
+        self.shared.refilling().map(|filled| {
+            if filled == FULL_BYTES {
+                Bound::Bytes
+            } else {
+                Bound::Count
+            }
+        })
+    }
+
+    /// Queues a finished span without blocking: when `capacity` spans are already held, or its
+    /// bytes do not fit in what is left of `max_bytes`, it is dropped and counted, and after the
+    /// exporter stopped too. A refilling queue takes it while there is room: its trace was
+    /// admitted when it started ([`turning_away`](Self::turning_away)).
     pub(crate) fn send(&self, span: Box<FinishedSpan>) {
         let shared = &*self.shared;
         if shared.sending.fetch_add(1, Ordering::SeqCst) & CLOSED != 0 {
@@ -234,12 +266,12 @@ impl Producer {
     /// Queues the span `build` makes, as [`send`](Self::send) does, without making it when the
     /// queue is refilling and would turn it away at once: converting an OpenTelemetry span
     /// costs far more than dropping it.
+    /// An OpenTelemetry span comes finished, so the refilling rule is applied here, to the
+    /// span alone.
     #[cfg(feature = "opentelemetry")]
     pub(crate) fn send_with(&self, build: impl FnOnce() -> Box<FinishedSpan>) {
-        // After a shutdown, `send` counts the span as such.
-        let open = self.shared.sending.load(Ordering::SeqCst) & CLOSED == 0;
-        if open && let Some(filled) = self.shared.refilling() {
-            self.count_turned_away(filled);
+        if let Some(bound) = self.turning_away() {
+            self.count_turned_away(bound);
             return;
         }
         self.send(build());
@@ -247,10 +279,6 @@ impl Producer {
 
     fn admit(&self, mut span: Box<FinishedSpan>) {
         let shared = &*self.shared;
-        if let Some(filled) = shared.refilling() {
-            self.turn_away(span, filled);
-            return;
-        }
         let before = shared.held.fetch_add(1, Ordering::AcqRel);
         if before >= shared.capacity {
             shared.held.fetch_sub(1, Ordering::AcqRel);
@@ -292,18 +320,23 @@ impl Producer {
         }
     }
 
-    /// A span not admitted, counted by the bound that is (or was, while the queue refills) full.
+    /// A span not admitted, counted by the bound that is full.
     fn turn_away(&self, span: Box<FinishedSpan>, filled: u8) {
-        self.count_turned_away(filled);
+        let bound = if filled == FULL_BYTES {
+            Bound::Bytes
+        } else {
+            Bound::Count
+        };
+        self.count_turned_away(bound);
         self.recycle(span);
     }
 
-    fn count_turned_away(&self, filled: u8) {
+    /// Counts a span turned away by `bound`: [`Dropped::queue_full`] or [`Dropped::queue_bytes`].
+    pub(crate) fn count_turned_away(&self, bound: Bound) {
         let counters = &self.shared.counters;
-        let counter = if filled == FULL_BYTES {
-            &counters.dropped_queue_bytes
-        } else {
-            &counters.dropped_queue_full
+        let counter = match bound {
+            Bound::Bytes => &counters.dropped_queue_bytes,
+            Bound::Count => &counters.dropped_queue_full,
         };
         add(counter, 1);
     }
@@ -618,8 +651,9 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_takes_spans_again_once_drained_to_three_quarters() {
+    fn a_full_queue_takes_new_traces_again_once_drained_to_three_quarters() {
         let (producer, queue) = producer(8, usize::MAX);
+        assert_eq!(producer.turning_away(), None);
         for _ in 0..9 {
             producer.send(producer.fresh());
         }
@@ -628,39 +662,47 @@ mod tests {
             (8, 1, 0),
             "8 held, the ninth turned away"
         );
-        // One settled: there is room, but the queue refills only below three quarters.
+        assert_eq!(producer.turning_away(), Some(Bound::Count));
+        // One settled: a span of a trace already admitted takes the room, but new traces wait
+        // until the queue is down to three quarters.
         settle(&producer, &queue, 1);
+        assert_eq!(producer.turning_away(), Some(Bound::Count));
         producer.send(producer.fresh());
-        assert_eq!(counts(&producer), (8, 2, 0));
+        assert_eq!(counts(&producer), (9, 1, 0));
         settle(&producer, &queue, 1);
+        assert_eq!(producer.turning_away(), Some(Bound::Count), "7 held");
+        settle(&producer, &queue, 1);
+        assert_eq!(producer.turning_away(), None, "6 held: open again");
         for _ in 0..3 {
             producer.send(producer.fresh());
         }
         assert_eq!(
             counts(&producer),
-            (10, 3, 0),
+            (11, 2, 0),
             "6 held: two taken, then full again"
         );
+        assert_eq!(producer.turning_away(), Some(Bound::Count));
     }
 
     #[test]
-    fn a_spent_byte_budget_takes_spans_again_once_drained_to_three_quarters() {
+    fn a_spent_byte_budget_takes_new_traces_again_once_drained_to_three_quarters() {
         let one = pool::Pool::default().take().footprint();
         let (producer, queue) = producer(1000, 8 * one);
         for _ in 0..9 {
             producer.send(producer.fresh());
         }
         assert_eq!(counts(&producer), (8, 0, 1));
+        assert_eq!(producer.turning_away(), Some(Bound::Bytes));
         settle(&producer, &queue, 1);
-        producer.send(producer.fresh());
         assert_eq!(
-            counts(&producer),
-            (8, 0, 2),
+            producer.turning_away(),
+            Some(Bound::Bytes),
             "7 spans' bytes: still refilling"
         );
         settle(&producer, &queue, 1);
+        assert_eq!(producer.turning_away(), None, "6 spans' bytes: open again");
         producer.send(producer.fresh());
-        assert_eq!(counts(&producer), (9, 0, 2), "6 spans' bytes: open again");
+        assert_eq!(counts(&producer), (9, 0, 1));
     }
 
     #[cfg(feature = "opentelemetry")]

@@ -54,13 +54,13 @@ pub struct Stats {
 pub struct Dropped {
     /// The exporter already held as many spans as it may (the server was slow or down, or spans
     /// closed faster than they could be sent) when the span closed, or had and was not yet
-    /// drained to three quarters ([`with_queue_capacity`](crate::layer::Builder::with_queue_capacity));
-    /// never queued.
+    /// drained to three quarters when the span's trace started (the whole trace is then turned
+    /// away: [`with_queue_capacity`](crate::layer::Builder::with_queue_capacity)); never queued.
     pub queue_full: u64,
     /// The spans the exporter held already took as many bytes as it may hold
     /// ([`with_queue_bytes`](crate::layer::Builder::with_queue_bytes)) when the span closed (or
-    /// had, and were not yet drained to three quarters), or the span alone is larger; never
-    /// queued.
+    /// had, and were not yet drained to three quarters when its trace started), or the span
+    /// alone is larger; never queued.
     pub queue_bytes: u64,
     /// Queued, and still undelivered when the shutdown deadline passed.
     pub shutdown: u64,

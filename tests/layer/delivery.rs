@@ -179,8 +179,9 @@ fn overflow_is_counted_exactly_delivered_plus_dropped_equals_produced() {
 fn under_overload_whole_traces_get_through_rather_than_fragments() {
     // 300 traces of a root and 9 children into room for 200 spans, against a server that takes
     // a session at a time. Were room let in a span at a time as each session settled, nearly
-    // every delivered session would be a fragment; refilling from three quarters lets spans in
-    // by runs of 50 and more, each holding several whole traces.
+    // every delivered session would be a fragment (about four in five were, before the queue
+    // refilled from three quarters). Now a trace is taken or turned away whole when it starts,
+    // and only a trace taken just before the queue filled can lose a span.
     const TRACES: usize = 300;
     const CHILDREN: usize = 9;
     let server = Emulator::builder().with_api_key(KEY).start().unwrap();
@@ -220,10 +221,61 @@ fn under_overload_whole_traces_get_through_rather_than_fragments() {
         sessions.len()
     );
     assert!(
-        whole * 2 >= sessions.len(),
-        "most delivered sessions are whole traces: {whole} of {}",
+        whole * 5 >= sessions.len() * 4,
+        "four in five delivered sessions at least are whole traces: {whole} of {}",
         sessions.len()
     );
+}
+
+#[test]
+fn a_trace_starting_while_the_queue_refills_is_turned_away_whole_and_counted() {
+    // Room for 8 spans, and a server slow enough that nothing held settles while the test runs:
+    // the first trace fills the queue; the second starts while it is still full.
+    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+    server.set_latency(Duration::from_millis(400));
+    let harness = Harness::on(server, |b| b.with_queue_capacity(8));
+    harness.run(|| {
+        let _first = info_span!("first").entered();
+        for i in 0..10 {
+            drop(info_span!("step", i).entered());
+        }
+    });
+    let filled = harness.guard.stats();
+    // 8 children held; the other two children and the root found no room.
+    assert_eq!(filled.spans_queued, 8, "{filled:?}");
+    assert_eq!(filled.dropped.queue_full, 3, "{filled:?}");
+    harness.run(|| {
+        let _second = info_span!("second", answer = 42).entered();
+        for i in 0..3 {
+            let _step = info_span!("step", i).entered();
+            tracing::info!("inside a trace turned away");
+        }
+    });
+    let refused = harness.guard.stats();
+    assert_eq!(
+        refused.spans_queued, 8,
+        "nothing of the second trace: {refused:?}"
+    );
+    assert_eq!(refused.dropped.queue_full, 3 + 4, "{refused:?}");
+    harness.guard.flush(PATIENCE).unwrap();
+    // Drained: a trace is taken whole again.
+    harness.run(|| {
+        let _third = info_span!("third").entered();
+        drop(info_span!("step").entered());
+    });
+    let (server, report) = harness.shutdown(PATIENCE);
+    let stats = report.stats;
+    assert_eq!(stats.spans_queued, 10, "{stats:?}");
+    assert_eq!(stats.dropped.queue_full, 7, "{stats:?}");
+    assert_eq!(report.undelivered, 0, "{report:?}");
+    let names: Vec<String> = server
+        .sessions()
+        .iter()
+        .filter_map(|s| s.event_name.clone())
+        .collect();
+    assert!(!names.iter().any(|n| n == "second"), "{names:?}");
+    assert!(names.iter().any(|n| n == "third"), "{names:?}");
+    assert_eq!(server.events().len(), 8 + 1);
 }
 
 #[test]
