@@ -181,7 +181,15 @@ pub fn check(input: FuzzSpan) {
         let start = mapper.session_start(&session, &mut truncated);
         valid(Body::CreateSession, serde_json::to_value(&start).unwrap());
     } else {
-        let mut event = mapper.event(span.clone(), session.id, &children, &mut truncated);
+        let mapped = mapper.event(span.clone(), session.id, &children, &mut truncated);
+        let mut direct = Vec::new();
+        mapped.write(&mut direct);
+        let mut event = mapped.into_event();
+        assert_eq!(
+            direct,
+            serde_json::to_vec(&event).unwrap(),
+            "a mapped event is written as the whole event serialises"
+        );
         let (size, _) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
         let text = serde_json::to_vec(&event).unwrap();
         assert_eq!(size, text.len(), "the measured size is the real one");

@@ -3,16 +3,21 @@
 
 pub(crate) mod dialects;
 pub(crate) mod gen_ai;
+mod mapped;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::limits::bounded;
-use crate::recorded::{Bucket, Children, FieldValue, Fields, FinishedSpan, Recorded, SessionSeed};
+use crate::recorded::{
+    Bucket, Children, FieldValue, Fields, FinishedSpan, Log, Recorded, SessionSeed,
+};
 use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
 use dialects::Placement;
+pub(crate) use mapped::Mapped;
 
 /// The settings mapping depends on.
 #[derive(Debug, Clone)]
@@ -25,31 +30,58 @@ pub(crate) struct Mapper {
     pub(crate) capture_content: bool,
 }
 
-/// The seven object fields of an event, being filled.
+/// A key of an event's object: a field's own name or one of the mapping's, borrowed when it can
+/// be (a callsite's field names are `'static`), so that placing a value allocates no key.
+pub(crate) type Key = Cow<'static, str>;
+
+/// One of an event's objects as the mapping fills it, ordered by key as `serde_json`'s own map
+/// is, so that it is written byte for byte as the same [`JsonObject`] would be.
+pub(crate) type Object = BTreeMap<Key, Value>;
+
+/// The seven object fields of an event, being filled, and the span's events, which go to
+/// `metadata.logs` as they were recorded (written straight from them, or made JSON values only
+/// when a whole event is wanted: [`Mapped::into_event`]). While there are logs, the metadata
+/// object holds no `logs` key: whichever was placed last wins, as in a map.
 #[derive(Debug, Default)]
-pub(crate) struct Buckets([JsonObject; 7]);
+pub(crate) struct Buckets {
+    objects: [Object; 7],
+    logs: Vec<Log>,
+}
 
 impl Buckets {
-    fn get_mut(&mut self, bucket: Bucket) -> &mut JsonObject {
-        &mut self.0[bucket as usize]
+    fn get_mut(&mut self, bucket: Bucket) -> &mut Object {
+        &mut self.objects[bucket as usize]
+    }
+
+    /// A value placed at `key` of `bucket` replaces the span's logs when it is `metadata.logs`.
+    fn claim(&mut self, bucket: Bucket, key: &str) {
+        if bucket == Bucket::Metadata && key == LOGS {
+            self.logs.clear();
+        }
     }
 
     /// `value` under `key`, or merged into the bucket for an empty key (a bare `inputs` field).
-    fn put(&mut self, bucket: Bucket, key: &str, value: Value) {
+    fn put(&mut self, bucket: Bucket, key: Key, value: Value) {
         if key.is_empty() {
             self.merge(bucket, value);
         } else {
-            self.get_mut(bucket).insert(key.to_owned(), value);
+            self.claim(bucket, &key);
+            self.get_mut(bucket).insert(key, value);
         }
     }
 
     /// An object's keys merged in, a later key winning; any other value under `"value"`.
     fn merge(&mut self, bucket: Bucket, value: Value) {
-        let target = self.get_mut(bucket);
         match value {
-            Value::Object(map) => target.extend(map),
+            Value::Object(map) => {
+                if map.contains_key(LOGS) {
+                    self.claim(bucket, LOGS);
+                }
+                self.get_mut(bucket)
+                    .extend(map.into_iter().map(|(k, v)| (Key::Owned(k), v)));
+            }
             other => {
-                target.insert("value".into(), other);
+                self.get_mut(bucket).insert(Key::Borrowed("value"), other);
             }
         }
     }
@@ -58,28 +90,35 @@ impl Buckets {
     /// way is replaced): HoneyHive's SDKs flatten nested values into such paths.
     fn put_nested(&mut self, bucket: Bucket, key: &str, value: Value) {
         let mut segments = key.split('.');
-        let Some(last) = segments.next_back() else {
+        let (Some(top), Some(last)) = (segments.next(), segments.next_back()) else {
+            // No dot: a plain key.
+            self.claim(bucket, key);
+            self.get_mut(bucket)
+                .insert(Key::Owned(key.to_owned()), value);
             return;
         };
-        let mut node = self.get_mut(bucket);
+        self.claim(bucket, top);
+        let slot = self
+            .get_mut(bucket)
+            .entry(Key::Owned(top.to_owned()))
+            .or_insert(Value::Null);
+        let mut node = object_in(slot);
         for segment in segments {
-            let slot = node
-                .entry(segment.to_owned())
-                .or_insert_with(|| Value::Object(JsonObject::new()));
-            if !slot.is_object() {
-                *slot = Value::Object(JsonObject::new());
-            }
-            let Value::Object(next) = slot else {
-                return;
-            };
-            node = next;
+            node = object_in(
+                node.entry(segment.to_owned())
+                    .or_insert_with(|| Value::Object(JsonObject::new())),
+            );
         }
         node.insert(last.to_owned(), value);
     }
 
     /// A dialect's placements: an empty path merges into the bucket, a dotted one is re-nested
     /// (its top-level key noted in `renested`, for [`arrays`](Self::arrays)).
-    fn apply(&mut self, placements: Vec<Placement>, renested: &mut Vec<(Bucket, String)>) {
+    pub(crate) fn apply(
+        &mut self,
+        placements: Vec<Placement>,
+        renested: &mut Vec<(Bucket, String)>,
+    ) {
         for Placement {
             bucket,
             path,
@@ -97,18 +136,84 @@ impl Buckets {
     }
 
     /// Objects keyed exactly `0..n` below the re-nested keys become arrays.
-    fn arrays(&mut self, renested: Vec<(Bucket, String)>) {
+    pub(crate) fn arrays(&mut self, renested: Vec<(Bucket, String)>) {
         for (bucket, top) in renested {
-            if let Some(value) = self.get_mut(bucket).get_mut(&top) {
+            if let Some(value) = self.get_mut(bucket).get_mut(top.as_str()) {
                 numbered_to_arrays(value);
             }
         }
     }
 
-    /// The bucket's object, or `None` when empty (absent fields are omitted on the wire).
-    fn take(&mut self, bucket: Bucket) -> Option<JsonObject> {
-        let map = std::mem::take(self.get_mut(bucket));
+    /// The bucket's object, or `None` when empty (absent fields are omitted on the wire), as a
+    /// [`JsonObject`]: for the session's bodies, and for tests.
+    pub(crate) fn take(&mut self, bucket: Bucket) -> Option<JsonObject> {
+        let mut map = json_object(std::mem::take(self.get_mut(bucket)));
+        if bucket == Bucket::Metadata && !self.logs.is_empty() {
+            map.insert(LOGS.into(), logs_value(std::mem::take(&mut self.logs)));
+        }
         (!map.is_empty()).then_some(map)
+    }
+
+    /// The bucket's object as [`take`](Self::take) gives it, left in place.
+    fn cloned(&self, bucket: Bucket) -> Option<JsonObject> {
+        let map = self.objects[bucket as usize].clone();
+        let mut map = json_object(map);
+        if bucket == Bucket::Metadata && !self.logs.is_empty() {
+            map.insert(LOGS.into(), logs_value(self.logs.clone()));
+        }
+        (!map.is_empty()).then_some(map)
+    }
+}
+
+/// The key of the span's events in `metadata`.
+const LOGS: &str = "logs";
+
+/// The object `slot` holds, made one first when it holds something else.
+fn object_in(slot: &mut Value) -> &mut JsonObject {
+    if !slot.is_object() {
+        *slot = Value::Object(JsonObject::new());
+    }
+    match slot {
+        Value::Object(map) => map,
+        _ => unreachable!("made an object above"),
+    }
+}
+
+/// An [`Object`] as a [`JsonObject`], its keys owned.
+pub(crate) fn json_object(object: Object) -> JsonObject {
+    object
+        .into_iter()
+        .map(|(k, v)| (k.into_owned(), v))
+        .collect()
+}
+
+/// The span's events as `metadata.logs` holds them: `{time, level, target, message, fields}`.
+pub(crate) fn logs_value(logs: Vec<Log>) -> Value {
+    let logs = logs
+        .into_iter()
+        .map(|log| {
+            let mut fields = Map::new();
+            for (name, value) in log.fields.0 {
+                fields.insert(name.into_owned(), to_json(value));
+            }
+            // Built directly: `json!` would serialise `fields` again into a copy.
+            let mut entry = Map::new();
+            entry.insert("time".into(), log.time_ms.into());
+            entry.insert("level".into(), log.level.as_str().into());
+            entry.insert("target".into(), log.target.into_owned().into());
+            entry.insert("message".into(), log.message.into());
+            entry.insert("fields".into(), Value::Object(fields));
+            Value::Object(entry)
+        })
+        .collect();
+    Value::Array(logs)
+}
+
+/// `key`, a suffix of the field name `name`, borrowed from it when the name is borrowed.
+fn suffix(name: &Key, key: &str) -> Key {
+    match name {
+        Cow::Borrowed(name) => Cow::Borrowed(&name[name.len() - key.len()..]),
+        Cow::Owned(_) => Cow::Owned(key.to_owned()),
     }
 }
 
@@ -164,8 +269,8 @@ impl Mapper {
     ) -> Buckets {
         let mut buckets = Buckets::default();
         let mut renested: Vec<(Bucket, String)> = Vec::new();
-        for (name, value) in recorded.fields.0 {
-            let name = name.as_ref();
+        for (field, value) in recorded.fields.0 {
+            let name = field.as_ref();
             let value = to_json(value);
             let sdk = name
                 .strip_prefix(crate::fields::SDK_BUCKET_PREFIX)
@@ -174,7 +279,7 @@ impl Mapper {
             // A bare `metadata` holding text is OpenInference's JSON metadata, for the dialects.
             let route = Bucket::route(name).filter(|_| !(name == "metadata" && value.is_string()));
             if let Some((bucket, key)) = route {
-                buckets.put(bucket, key, value);
+                buckets.put(bucket, suffix(&field, key), value);
             } else if let Some((bucket, key)) = sdk {
                 buckets.put_nested(bucket, key, value);
                 let top = key.split('.').next().unwrap_or(key).to_owned();
@@ -185,36 +290,19 @@ impl Mapper {
                     Err(value) if name.starts_with("gen_ai.") => {
                         gen_ai::place(name, value, &mut |b, k, v| buckets.put(b, k, v));
                     }
-                    Err(value) => buckets.put(Bucket::Metadata, name, value),
+                    Err(value) => buckets.put(Bucket::Metadata, field, value),
                 }
             }
         }
         buckets.arrays(renested);
         if !recorded.logs.is_empty() {
-            let logs: Vec<Value> = recorded
-                .logs
-                .into_iter()
-                .map(|log| {
-                    let mut fields = Map::new();
-                    for (name, value) in log.fields.0 {
-                        fields.insert(name.into_owned(), to_json(value));
-                    }
-                    // Built directly: `json!` would serialise `fields` again into a copy.
-                    let mut entry = Map::new();
-                    entry.insert("time".into(), log.time_ms.into());
-                    entry.insert("level".into(), log.level.as_str().into());
-                    entry.insert("target".into(), log.target.into_owned().into());
-                    entry.insert("message".into(), log.message.into());
-                    entry.insert("fields".into(), Value::Object(fields));
-                    Value::Object(entry)
-                })
-                .collect();
-            buckets.put(Bucket::Metadata, "logs", Value::Array(logs));
+            buckets.get_mut(Bucket::Metadata).remove(LOGS);
+            buckets.logs = recorded.logs;
         }
         if recorded.logs_dropped > 0 {
             buckets.put(
                 Bucket::Metadata,
-                "logs_dropped",
+                Key::Borrowed("logs_dropped"),
                 recorded.logs_dropped.into(),
             );
         }
@@ -313,14 +401,15 @@ impl Mapper {
     }
 
     /// An event of the session: `parent` is the parent span's event, or the session id. The span
-    /// is consumed: its texts move into the event.
+    /// is consumed: its texts move into the event, which keeps the mapping's own form of its
+    /// objects until it is written ([`Mapped`]).
     pub(crate) fn event(
         &self,
         span: FinishedSpan,
         parent: Uuid,
         children: &Children,
         truncated: &mut u32,
-    ) -> Event {
+    ) -> Mapped {
         let (event_type, invalid) = Mapper::event_type(&span.recorded);
         let event_name = Mapper::event_name(&span);
         let error =
@@ -329,7 +418,11 @@ impl Mapper {
         let (start, end, duration) = times(&span);
         let mut buckets = self.buckets(span.recorded, &[], truncated);
         if let Some(raw) = invalid {
-            buckets.put(Bucket::Metadata, "honeyhive.invalid_event_type", raw.into());
+            buckets.put(
+                Bucket::Metadata,
+                Key::Borrowed("honeyhive.invalid_event_type"),
+                raw.into(),
+            );
         }
         let children = children_ids(children, &mut buckets, truncated);
         let mut event = Event::new(event_type);
@@ -343,14 +436,7 @@ impl Mapper {
         event.end_time = Some(end);
         event.duration = Some(duration);
         event.error = error;
-        event.inputs = buckets.take(Bucket::Inputs).unwrap_or_default();
-        event.outputs = buckets.take(Bucket::Outputs);
-        event.config = buckets.take(Bucket::Config);
-        event.metadata = buckets.take(Bucket::Metadata);
-        event.metrics = buckets.take(Bucket::Metrics);
-        event.feedback = buckets.take(Bucket::Feedback);
-        event.user_properties = buckets.take(Bucket::UserProperties);
-        event
+        Mapped::new(event, buckets.objects, buckets.logs)
     }
 
     /// Session metadata: the project named by `HH_PROJECT`, under what the span gave.
@@ -410,7 +496,7 @@ impl Mapper {
         let children = children_ids(children, &mut buckets, truncated);
         if let Some(error) = error {
             let error = bounded(&error, self.max_field_bytes, truncated);
-            buckets.put(Bucket::Metadata, "error", error.into());
+            buckets.put(Bucket::Metadata, Key::Borrowed("error"), error.into());
         }
         let inputs = buckets.take(Bucket::Inputs);
         let metadata = self.session_metadata(&mut buckets);
@@ -418,9 +504,9 @@ impl Mapper {
             metadata: late_inputs(metadata.clone(), &inputs, created, self, truncated),
             feedback: buckets.take(Bucket::Feedback),
             metrics: buckets.take(Bucket::Metrics),
-            outputs: buckets.get_mut(Bucket::Outputs).clone().into_some(),
-            config: buckets.get_mut(Bucket::Config).clone().into_some(),
-            user_properties: buckets.get_mut(Bucket::UserProperties).clone().into_some(),
+            outputs: buckets.cloned(Bucket::Outputs),
+            config: buckets.cloned(Bucket::Config),
+            user_properties: buckets.cloned(Bucket::UserProperties),
             duration: Some(duration),
             end_time: Some(end),
             children_ids: children.clone(),
@@ -515,22 +601,11 @@ fn children_ids(
         *truncated = truncated.saturating_add(1);
         buckets.put(
             Bucket::Metadata,
-            "honeyhive.children_ids_omitted",
+            Key::Borrowed("honeyhive.children_ids_omitted"),
             children.omitted.into(),
         );
     }
     (!children.ids.is_empty()).then(|| children.ids.clone())
-}
-
-trait IntoSome: Sized {
-    fn into_some(self) -> Option<Self>;
-}
-
-impl IntoSome for JsonObject {
-    /// `None` for an empty object.
-    fn into_some(self) -> Option<Self> {
-        (!self.is_empty()).then_some(self)
-    }
 }
 
 /// Start and end in Unix epoch milliseconds, and the duration in milliseconds to the
@@ -585,8 +660,8 @@ const STRUCTURE: [&str; 6] = [
 
 /// Every text below `(key, value)` replaced by [`HIDDEN`], but the values of [`STRUCTURE`] keys
 /// (roles, tool names and call ids) and the keys themselves. Iterative: values may be deep.
-fn hide_content((key, value): (&String, &mut Value)) {
-    let mut stack: Vec<(bool, &mut Value)> = vec![(STRUCTURE.contains(&key.as_str()), value)];
+fn hide_content((key, value): (&Key, &mut Value)) {
+    let mut stack: Vec<(bool, &mut Value)> = vec![(STRUCTURE.contains(&key.as_ref()), value)];
     while let Some((structural, value)) = stack.pop() {
         match value {
             Value::String(text) if !structural => *text = HIDDEN.to_owned(),

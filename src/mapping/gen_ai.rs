@@ -29,8 +29,9 @@
 //! (`{id, type: "function", function: {name, arguments}}`), and each `tool_call_response` part
 //! a `role: "tool"` message with `tool_call_id` and `content`.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::{Key, Object};
 use crate::recorded::{Bucket, FieldValue, Fields};
 use crate::wire::EventType;
 
@@ -109,24 +110,33 @@ const SYSTEM_INSTRUCTIONS: &str = "system_instructions";
 
 /// Places a `gen_ai.*` value with `put(bucket, key, value)`. Unknown `gen_ai.*` names go to
 /// `metadata` under their full name.
-pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, &str, Value)) {
+pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, Key, Value)) {
     let Some((bucket, name, parse)) = target(key) else {
         match key.strip_prefix("gen_ai.request.") {
             Some(parameter) if counts(Bucket::Config, parameter) => {
-                put(Bucket::Config, parameter, number_from_text(value));
+                put(
+                    Bucket::Config,
+                    parameter.to_owned().into(),
+                    number_from_text(value),
+                );
             }
-            Some(parameter) => put(Bucket::Config, parameter, parse_json_text(value)),
-            None => put(Bucket::Metadata, key, value),
+            Some(parameter) => put(
+                Bucket::Config,
+                parameter.to_owned().into(),
+                parse_json_text(value),
+            ),
+            None => put(Bucket::Metadata, key.to_owned().into(), value),
         }
         return;
     };
+    let name = Key::Borrowed(name);
     let value = if parse { parse_json_text(value) } else { value };
-    let value = if counts(bucket, name) {
+    let value = if counts(bucket, &name) {
         number_from_text(value)
     } else {
         value
     };
-    match (bucket, name) {
+    match (bucket, name.as_ref()) {
         (Bucket::Inputs, "chat_history") => {
             let messages = match value {
                 Value::String(text) => json!([{"role": "user", "content": text}]),
@@ -137,8 +147,8 @@ pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, &str, V
         (Bucket::Outputs, "messages") => {
             let messages = match value {
                 Value::String(text) => {
-                    put(bucket, "role", json!("assistant"));
-                    put(bucket, "content", Value::String(text));
+                    put(bucket, "role".into(), json!("assistant"));
+                    put(bucket, "content".into(), Value::String(text));
                     return;
                 }
                 other => chat_messages(other),
@@ -148,7 +158,7 @@ pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, &str, V
             {
                 for key in ["role", "content", "tool_calls", "finish_reason"] {
                     if let Some(v) = only.get(key) {
-                        put(bucket, key, v.clone());
+                        put(bucket, key.into(), v.clone());
                     }
                 }
             }
@@ -160,7 +170,7 @@ pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, &str, V
 
 /// What needs several attributes at once, once all are placed: the system instructions become
 /// the history's leading `system` message (unless it already starts with that message).
-pub(crate) fn finish(inputs: &mut Map<String, Value>) {
+pub(crate) fn finish(inputs: &mut Object) {
     let Some(instructions) = inputs.remove(SYSTEM_INSTRUCTIONS) else {
         return;
     };
@@ -172,7 +182,7 @@ pub(crate) fn finish(inputs: &mut Map<String, Value>) {
         other => other,
     };
     let history = inputs
-        .entry("chat_history")
+        .entry("chat_history".into())
         .or_insert_with(|| Value::Array(Vec::new()));
     let Value::Array(messages) = history else {
         // A history that is not a list: the instructions stay beside it.
@@ -237,7 +247,7 @@ fn text<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
 }
 
 /// Adds `metadata.total_tokens` when both token counts are there and the total is not.
-pub(crate) fn complete_usage(metadata: &mut Map<String, Value>) {
+pub(crate) fn complete_usage(metadata: &mut Object) {
     if metadata.contains_key("total_tokens") {
         return;
     }
@@ -386,7 +396,7 @@ mod tests {
 
     fn placed(key: &str, value: Value) -> Vec<(Bucket, String, Value)> {
         let mut out = Vec::new();
-        place(key, value, &mut |b, k, v| out.push((b, k.to_owned(), v)));
+        place(key, value, &mut |b, k, v| out.push((b, k.into_owned(), v)));
         out
     }
 
@@ -459,11 +469,21 @@ mod tests {
 
     #[test]
     fn total_tokens_is_the_sum_unless_given() {
-        let mut metadata = json!({"prompt_tokens": 10, "completion_tokens": 5});
-        complete_usage(metadata.as_object_mut().unwrap());
+        let object = |pairs: &[(&'static str, u64)]| -> Object {
+            pairs
+                .iter()
+                .map(|&(k, n)| (Key::Borrowed(k), json!(n)))
+                .collect()
+        };
+        let mut metadata = object(&[("prompt_tokens", 10), ("completion_tokens", 5)]);
+        complete_usage(&mut metadata);
         assert_eq!(metadata["total_tokens"], json!(15));
-        let mut given = json!({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 99});
-        complete_usage(given.as_object_mut().unwrap());
+        let mut given = object(&[
+            ("prompt_tokens", 10),
+            ("completion_tokens", 5),
+            ("total_tokens", 99),
+        ]);
+        complete_usage(&mut given);
         assert_eq!(given["total_tokens"], json!(99));
     }
 
@@ -499,10 +519,10 @@ mod tests {
     /// The placements of several attributes applied to buckets as the mapping applies them, with
     /// [`finish`]: the bucket objects by name.
     fn mapped(attributes: &[(&str, Value)]) -> Value {
-        let mut buckets: std::collections::BTreeMap<&str, Map<String, Value>> = Default::default();
+        let mut buckets: std::collections::BTreeMap<&str, Object> = Default::default();
         for (key, value) in attributes {
             place(key, value.clone(), &mut |b, k, v| {
-                buckets.entry(b.name()).or_default().insert(k.to_owned(), v);
+                buckets.entry(b.name()).or_default().insert(k, v);
             });
         }
         finish(buckets.entry("inputs").or_default());

@@ -6,6 +6,19 @@ use tracing::Level;
 use super::*;
 use crate::recorded::{Fields, Role};
 
+/// The whole event, once the writer is checked to write what `serde_json` writes for it.
+fn whole(mapped: Mapped) -> Event {
+    let mut written = Vec::new();
+    mapped.write(&mut written);
+    let event = mapped.into_event();
+    assert_eq!(
+        String::from_utf8(written).unwrap(),
+        serde_json::to_string(&event).unwrap(),
+        "the mapped event is written as the whole event serialises"
+    );
+    event
+}
+
 fn mapper() -> Mapper {
     Mapper {
         source: "test".into(),
@@ -60,7 +73,7 @@ fn span(
 fn times_are_integer_milliseconds_and_the_duration_keeps_microseconds() {
     let session = seed(Fields::default());
     let span = span(Role::Event { parent: session.id }, session.clone(), vec![]);
-    let event = mapper().event(span.clone(), session.id, &Children::default(), &mut 0);
+    let event = whole(mapper().event(span.clone(), session.id, &Children::default(), &mut 0));
     assert_eq!(event.start_time, Some(1_700_000_000_000));
     assert_eq!(event.end_time, Some(1_700_000_000_012));
     assert_eq!(event.duration, Some(12.346));
@@ -84,7 +97,7 @@ fn non_finite_floats_become_strings_and_serialise_to_valid_json() {
             ("metrics.c", FieldValue::F64(1.5)),
         ],
     );
-    let event = mapper().event(span.clone(), session.id, &Children::default(), &mut 0);
+    let event = whole(mapper().event(span.clone(), session.id, &Children::default(), &mut 0));
     let text = serde_json::to_string(&event).unwrap();
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["metrics"], json!({"a": "NaN", "b": "-inf", "c": 1.5}));
@@ -102,12 +115,12 @@ fn a_bare_bucket_field_is_merged_and_a_structured_value_is_cut_to_the_bound() {
         .json
         .push((Bucket::Inputs, json!({"doc": "z".repeat(500), "n": 1})));
     let mut truncated = 0;
-    let event = mapper().event(
+    let event = whole(mapper().event(
         span.clone(),
         session.id,
         &Children::default(),
         &mut truncated,
-    );
+    ));
     assert_eq!(
         event.outputs,
         Some(json!({"value": "plain"}).as_object().unwrap().clone())
@@ -193,9 +206,7 @@ fn the_project_is_recorded_in_session_metadata_only() {
     assert_eq!(start.metadata.unwrap()["project"], json!("support-bot"));
     let child = span(Role::Event { parent: session.id }, session.clone(), vec![]);
     assert_eq!(
-        mapper
-            .event(child.clone(), session.id, &Children::default(), &mut 0)
-            .metadata,
+        whole(mapper.event(child.clone(), session.id, &Children::default(), &mut 0)).metadata,
         None
     );
 }
@@ -259,7 +270,7 @@ fn honeyhive_sdk_attribute_names_are_re_nested_into_their_buckets() {
             ("inputs.a.b", FieldValue::I64(1)),
         ],
     );
-    let event = mapper().event(span.clone(), session.id, &Children::default(), &mut 0);
+    let event = whole(mapper().event(span.clone(), session.id, &Children::default(), &mut 0));
     assert_eq!(
         Value::Object(event.inputs),
         json!({
@@ -295,9 +306,7 @@ fn an_error_status_with_only_an_http_code_reads_as_one() {
             vec![("error.type", FieldValue::Str(error_type.into()))],
         );
         span.recorded.otel_status_error = true;
-        mapper
-            .event(span.clone(), session.id, &Children::default(), &mut 0)
-            .error
+        whole(mapper.event(span.clone(), session.id, &Children::default(), &mut 0)).error
     };
     assert_eq!(error_of("404").as_deref(), Some("HTTP 404 Not Found"));
     assert_eq!(
@@ -309,4 +318,88 @@ fn an_error_status_with_only_an_http_code_reads_as_one() {
         Some("RateLimitError")
     );
     assert_eq!(error_of("1234").as_deref(), Some("1234"));
+}
+
+mod written {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::recorded::Log;
+
+    /// Names that take every path of the mapping: routed, nested, a dialect's, `gen_ai.*`, plain,
+    /// and those that compete with the span's events for `metadata.logs`.
+    const NAMES: [&str; 16] = [
+        "inputs.question",
+        "outputs",
+        "metadata.logs",
+        "metadata.user",
+        "honeyhive_metadata.logs.a",
+        "honeyhive_inputs.chat.0.role",
+        "gen_ai.prompt",
+        "gen_ai.request.model",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.request.top_k",
+        "llm.input_messages.0.message.content",
+        "input.value",
+        "logs",
+        "zeta",
+        "a\"b",
+    ];
+
+    fn field_value() -> impl Strategy<Value = FieldValue> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(FieldValue::Bool),
+            any::<i64>().prop_map(FieldValue::I64),
+            any::<u64>().prop_map(FieldValue::U64),
+            any::<f64>().prop_map(FieldValue::F64),
+            prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-0.0)].prop_map(FieldValue::F64),
+            any::<String>().prop_map(FieldValue::Str),
+            "[\\[{\"a-z0-9:,\\]} ]{0,24}".prop_map(FieldValue::Str),
+        ];
+        leaf.prop_recursive(2, 8, 4, |inner| {
+            prop::collection::vec(inner, 0..4).prop_map(FieldValue::List)
+        })
+    }
+
+    fn fields() -> impl Strategy<Value = Vec<(&'static str, FieldValue)>> {
+        prop::collection::vec((prop::sample::select(&NAMES[..]), field_value()), 0..8)
+    }
+
+    fn log() -> impl Strategy<Value = Log> {
+        (any::<i64>(), any::<String>(), fields()).prop_map(|(time_ms, message, fields)| Log {
+            time_ms,
+            level: Level::WARN,
+            target: "tests".into(),
+            message,
+            // Repeated names too: the later value wins, as in a map.
+            fields: Fields(fields.into_iter().map(|(n, v)| (n.into(), v)).collect()),
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_mapped_event_is_written_as_the_whole_event_serialises(
+            fields in fields(),
+            logs in prop::collection::vec(log(), 0..3),
+            json in prop::option::of(prop::sample::select(&[
+                r#"{"logs": 1, "b": [2]}"#,
+                r#"{"x": {"y": "z"}}"#,
+                r#""plain""#,
+            ][..])),
+            hide in any::<bool>(),
+        ) {
+            let session = seed(Fields::default());
+            let mut span = span(Role::Event { parent: session.id }, session.clone(), fields);
+            span.recorded.logs = logs;
+            if let Some(json) = json {
+                let value: Value = serde_json::from_str(json).unwrap();
+                span.recorded.json.push((Bucket::Metadata, value));
+            }
+            let mut mapper = mapper();
+            mapper.capture_content = !hide;
+            // `whole` asserts it.
+            whole(mapper.event(span, session.id, &Children::default(), &mut 0));
+        }
+    }
 }

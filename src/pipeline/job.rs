@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use crate::limits;
+use crate::mapping::Mapped;
 use crate::redact::{Hook, Outgoing, Verdict};
-use crate::wire::{CreateSession, Event, UpdateEvent};
+use crate::wire::{CreateSession, UpdateEvent};
 
 /// What became of one span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ pub(crate) struct Job {
     /// Events, with the sequence number of their span.
     pub(crate) seqs: Vec<u64>,
     /// The events as mapped, until [`Job::encode`] writes them.
-    pub(crate) events: Vec<Event>,
+    pub(crate) events: Vec<Mapped>,
     /// The events as JSON, one after the other: each serialised once, then copied into the
     /// batch bodies.
     pub(super) encoded: Vec<u8>,
@@ -99,12 +100,19 @@ impl Job {
     pub(crate) fn encode(&mut self) -> u32 {
         let mut cut = 0u32;
         self.ends.reserve(self.events.len());
-        for mut event in self.events.drain(..) {
-            cut = cut.saturating_add(limits::encode_event(
-                &mut event,
-                limits::MAX_EVENT_BYTES,
-                &mut self.encoded,
-            ));
+        for event in self.events.drain(..) {
+            let start = self.encoded.len();
+            event.write(&mut self.encoded);
+            if self.encoded.len() - start > limits::MAX_EVENT_BYTES {
+                // Trimmed as a whole event, rarely: it is over the limit.
+                self.encoded.truncate(start);
+                let mut event = event.into_event();
+                cut = cut.saturating_add(limits::encode_event(
+                    &mut event,
+                    limits::MAX_EVENT_BYTES,
+                    &mut self.encoded,
+                ));
+            }
             self.ends.push(self.encoded.len());
         }
         cut
@@ -145,7 +153,9 @@ impl Job {
         }
         let mut kept = (Vec::new(), Vec::new());
         let events = std::mem::take(&mut self.events);
-        for (seq, mut event) in self.seqs.drain(..).zip(events) {
+        for (seq, event) in self.seqs.drain(..).zip(events) {
+            // The hook sees, and may change, the whole event.
+            let mut event = event.into_event();
             if hook.judge(Outgoing::Event(&mut event)) == Verdict::Drop {
                 if seq != NO_SPAN {
                     self.ledger.record(&[seq], Outcome::Redacted);
@@ -153,7 +163,7 @@ impl Job {
                 continue;
             }
             kept.0.push(seq);
-            kept.1.push(event);
+            kept.1.push(Mapped::from(event));
         }
         (self.seqs, self.events) = kept;
         if let Some(update) = &mut self.update
@@ -202,7 +212,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::wire::EventType;
+    use crate::wire::{Event, EventType};
 
     fn event(name: &str, input: Value) -> Event {
         let mut event = Event::new(EventType::Tool);
@@ -213,13 +223,13 @@ mod tests {
 
     #[test]
     fn events_are_encoded_once_and_any_run_of_them_makes_a_valid_batch() {
-        let events = vec![
+        let events = [
             event("a", json!("first")),
             event("b", json!({"n": 2})),
             event("c", json!([3])),
         ];
         let mut job = Job {
-            events: events.clone(),
+            events: events.iter().cloned().map(Mapped::from).collect(),
             seqs: vec![1, 2, 3],
             ..Job::default()
         };
@@ -246,8 +256,20 @@ mod tests {
     #[test]
     fn an_event_over_the_size_limit_is_cut_before_it_is_written() {
         let huge = "x".repeat(limits::MAX_EVENT_BYTES + 10);
+        // As the mapping makes it, its objects in the mapping's own form.
+        let mapper = crate::mapping::Mapper {
+            source: "test".into(),
+            project: None,
+            max_field_bytes: usize::MAX,
+            capture_content: true,
+        };
+        let mut span = *super::super::pool::Pool::default().take();
+        span.recorded
+            .fields
+            .set("inputs.q", crate::recorded::FieldValue::Str(huge));
+        let big = mapper.event(span, Uuid::nil(), &Default::default(), &mut 0);
         let mut job = Job {
-            events: vec![event("big", json!(huge)), event("small", json!("ok"))],
+            events: vec![big, event("small", json!("ok")).into()],
             seqs: vec![1, 2],
             ..Job::default()
         };

@@ -306,7 +306,7 @@ impl Session {
                     // of that id too, under the session, so that they are linked.
                     let mut event =
                         mapper.event((*root).clone(), id, &Children::default(), truncated);
-                    event.event_id = Some(alias);
+                    event.head.event_id = Some(alias);
                     // Its span is settled by the update, which completes the session: a flush
                     // waits for that, not only for this event.
                     job.seqs.push(NO_SPAN);

@@ -9,36 +9,78 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Event, JsonObject};
+use crate::recorded::Bucket;
 
 /// Appends `event` to `out` as `serde_json::to_writer` would.
 pub(crate) fn write_event(event: &Event, out: &mut Vec<u8>) {
-    // Every field named, so that a field added to `Event` cannot be forgotten here.
+    write_event_with(event, event, out);
+}
+
+/// Where the writer finds an event's objects (`inputs`, `config`, …): in the [`Event`] itself,
+/// or held apart in the mapping's own form.
+pub(crate) trait Objects {
+    /// Whether the object is sent (`inputs` always is).
+    fn has(&self, bucket: Bucket) -> bool;
+    /// Appends the object: `{…}`.
+    fn write(&self, bucket: Bucket, out: &mut Vec<u8>);
+}
+
+impl Objects for Event {
+    fn has(&self, bucket: Bucket) -> bool {
+        bucket == Bucket::Inputs || own(self, bucket).is_some()
+    }
+
+    fn write(&self, bucket: Bucket, out: &mut Vec<u8>) {
+        match own(self, bucket) {
+            Some(map) => object(map, out),
+            None => out.extend_from_slice(b"{}"),
+        }
+    }
+}
+
+/// The event's own object for `bucket`.
+fn own(event: &Event, bucket: Bucket) -> Option<&JsonObject> {
+    match bucket {
+        Bucket::Inputs => Some(&event.inputs),
+        Bucket::Outputs => event.outputs.as_ref(),
+        Bucket::Config => event.config.as_ref(),
+        Bucket::Metadata => event.metadata.as_ref(),
+        Bucket::Metrics => event.metrics.as_ref(),
+        Bucket::Feedback => event.feedback.as_ref(),
+        Bucket::UserProperties => event.user_properties.as_ref(),
+    }
+}
+
+/// Appends `event` to `out` as `serde_json::to_writer` would, its objects taken from `objects`.
+pub(crate) fn write_event_with(event: &Event, objects: &impl Objects, out: &mut Vec<u8>) {
+    // Every field named, so that a field added to `Event` cannot be forgotten here; the objects
+    // are `objects`'.
     let Event {
         event_type,
-        inputs,
+        inputs: _,
         event_id,
         session_id,
         parent_id,
         children_ids,
         event_name,
         source,
-        config,
-        outputs,
+        config: _,
+        outputs: _,
         error,
         start_time,
         end_time,
         duration,
-        metadata,
-        feedback,
-        metrics,
-        user_properties,
+        metadata: _,
+        feedback: _,
+        metrics: _,
+        user_properties: _,
         project_id,
     } = event;
     // In declaration order, absent fields left out, as the derived `Serialize` does.
     out.extend_from_slice(b"{\"event_type\":\"");
     out.extend_from_slice(event_type.as_str().as_bytes());
     out.extend_from_slice(b"\",\"inputs\":");
-    object(inputs, out);
+    objects.write(Bucket::Inputs, out);
     let mut fields = Fields(out);
     fields.uuid("event_id", *event_id);
     fields.uuid("session_id", *session_id);
@@ -56,18 +98,18 @@ pub(crate) fn write_event(event: &Event, out: &mut Vec<u8>) {
     }
     fields.text("event_name", event_name.as_deref());
     fields.text("source", source.as_deref());
-    fields.object("config", config.as_ref());
-    fields.object("outputs", outputs.as_ref());
+    fields.object("config", objects, Bucket::Config);
+    fields.object("outputs", objects, Bucket::Outputs);
     fields.text("error", error.as_deref());
     fields.integer("start_time", *start_time);
     fields.integer("end_time", *end_time);
     if let Some(duration) = duration.filter(|d| d.is_finite()) {
         float(duration, fields.key("duration"));
     }
-    fields.object("metadata", metadata.as_ref());
-    fields.object("feedback", feedback.as_ref());
-    fields.object("metrics", metrics.as_ref());
-    fields.object("user_properties", user_properties.as_ref());
+    fields.object("metadata", objects, Bucket::Metadata);
+    fields.object("feedback", objects, Bucket::Feedback);
+    fields.object("metrics", objects, Bucket::Metrics);
+    fields.object("user_properties", objects, Bucket::UserProperties);
     fields.text("project_id", project_id.as_deref());
     out.push(b'}');
 }
@@ -97,9 +139,9 @@ impl Fields<'_> {
         }
     }
 
-    fn object(&mut self, name: &str, value: Option<&JsonObject>) {
-        if let Some(map) = value {
-            object(map, self.key(name));
+    fn object(&mut self, name: &str, objects: &impl Objects, bucket: Bucket) {
+        if objects.has(bucket) {
+            objects.write(bucket, self.key(name));
         }
     }
 
@@ -192,7 +234,7 @@ fn needs_escape(word: u64) -> bool {
 }
 
 /// Appends `text` as a JSON string, escaped as `serde_json` escapes it.
-fn string(text: &str, out: &mut Vec<u8>) {
+pub(crate) fn string(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
