@@ -192,12 +192,13 @@ impl HoneyHiveLayer {
     /// names alone, before anything is recorded: a root span when every root starts a session, or
     /// a span declaring a session control field.
     fn may_start_session(&self, attrs: &Attributes<'_>, has_parent: bool) -> bool {
-        let fields = attrs.metadata().fields();
-        let declares = |name: &str| fields.field(name).is_some();
-        (self.settings.session_roots == SessionRoots::AllRoots && !has_parent)
-            || declares(crate::fields::SESSION_ID)
-            || declares(crate::fields::SESSION)
-            || declares(crate::fields::SESSION_NAME)
+        self.starts_every_root(has_parent) || declares_session_field(attrs)
+    }
+
+    /// Whether a span without a parent starts a session whatever its fields: every root does,
+    /// unless its callsite declares a session control field.
+    fn starts_every_root(&self, has_parent: bool) -> bool {
+        self.settings.session_roots == SessionRoots::AllRoots && !has_parent
     }
 
     /// Whether a span with no session above it starts one.
@@ -242,6 +243,19 @@ impl RecordFields for Event<'_> {
     fn record_into(&self, visitor: &mut Recorder<'_>) {
         self.record(visitor);
     }
+}
+
+/// Whether a span's callsite declares a field that decides whether it starts or joins a
+/// session (`honeyhive.session`, `honeyhive.session_name`, `honeyhive.session_id`).
+fn declares_session_field(attrs: &Attributes<'_>) -> bool {
+    let fields = attrs.metadata().fields();
+    [
+        crate::fields::SESSION_ID,
+        crate::fields::SESSION,
+        crate::fields::SESSION_NAME,
+    ]
+    .into_iter()
+    .any(|name| fields.field(name).is_some())
 }
 
 /// The bound a span's trace was turned away by, if it was.
@@ -320,6 +334,13 @@ where
         };
         if let Some(bound) = shed_parent
             && !may_join()
+        {
+            return shed(&span, producer, bound);
+        }
+        // A root sure to start a session is turned away before anything of it is recorded.
+        if self.starts_every_root(parent_span.is_some())
+            && !declares_session_field(attrs)
+            && let Some(bound) = producer.turning_away()
         {
             return shed(&span, producer, bound);
         }

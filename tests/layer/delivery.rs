@@ -627,9 +627,13 @@ fn a_job_cut_off_at_the_shutdown_deadline_counts_what_it_delivered_once() {
     );
 }
 
-/// `sessions` sessions of `events` children each, sent across sessions.
+/// `sessions` sessions of `events` children each, sent across sessions. Nothing is sent before
+/// the test flushes, however busy the machine: the batches are then the same on every run.
 fn across_sessions(server: Emulator, sessions: usize, events: usize) -> Harness {
-    let harness = Harness::on(server, |b| b.with_cross_session_batches(true));
+    let harness = Harness::on(server, |b| {
+        b.with_cross_session_batches(true)
+            .with_flush_interval(Duration::from_secs(60))
+    });
     harness.run(|| {
         for s in 0..sessions {
             let _root = info_span!("turn", s).entered();
