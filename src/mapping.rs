@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::limits::bounded;
 use crate::recorded::{
-    Bucket, Children, FieldValue, Fields, FinishedSpan, Log, Recorded, SessionSeed,
+    Bucket, Children, FieldValue, Fields, FinishedSpan, Log, Name, Recorded, SessionSeed,
 };
 use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
 use dialects::Placement;
@@ -147,20 +147,24 @@ impl Buckets {
     /// The bucket's object, or `None` when empty (absent fields are omitted on the wire), as a
     /// [`JsonObject`]: for the session's bodies, and for tests.
     pub(crate) fn take(&mut self, bucket: Bucket) -> Option<JsonObject> {
-        let mut map = json_object(std::mem::take(self.get_mut(bucket)));
-        if bucket == Bucket::Metadata && !self.logs.is_empty() {
-            map.insert(LOGS.into(), logs_value(std::mem::take(&mut self.logs)));
-        }
+        let object = std::mem::take(self.get_mut(bucket));
+        let logs = if bucket == Bucket::Metadata {
+            std::mem::take(&mut self.logs)
+        } else {
+            Vec::new()
+        };
+        let map = json_object(object, logs);
         (!map.is_empty()).then_some(map)
     }
 
     /// The bucket's object as [`take`](Self::take) gives it, left in place.
     fn cloned(&self, bucket: Bucket) -> Option<JsonObject> {
-        let map = self.objects[bucket as usize].clone();
-        let mut map = json_object(map);
-        if bucket == Bucket::Metadata && !self.logs.is_empty() {
-            map.insert(LOGS.into(), logs_value(self.logs.clone()));
-        }
+        let logs = if bucket == Bucket::Metadata {
+            self.logs.clone()
+        } else {
+            Vec::new()
+        };
+        let map = json_object(self.objects[bucket as usize].clone(), logs);
         (!map.is_empty()).then_some(map)
     }
 }
@@ -179,34 +183,69 @@ fn object_in(slot: &mut Value) -> &mut JsonObject {
     }
 }
 
-/// An [`Object`] as a [`JsonObject`], its keys owned.
-pub(crate) fn json_object(object: Object) -> JsonObject {
-    object
-        .into_iter()
-        .map(|(k, v)| (k.into_owned(), v))
-        .collect()
+/// An [`Object`] as a [`JsonObject`], its keys owned, with `logs` (when there are some) under
+/// `"logs"`. Keys go in in key order, so that the map iterates in the order
+/// [`Mapped::write`] writes, whether `serde_json` keeps its maps sorted or in insertion order
+/// (its `preserve_order` feature, which any crate in a build may turn on).
+pub(crate) fn json_object(object: Object, logs: Vec<Log>) -> JsonObject {
+    let mut logs = (!logs.is_empty()).then_some(logs);
+    let mut map = JsonObject::new();
+    for (key, value) in object {
+        if key.as_ref() > LOGS
+            && let Some(logs) = logs.take()
+        {
+            map.insert(LOGS.into(), logs_value(logs));
+        }
+        map.insert(key.into_owned(), value);
+    }
+    if let Some(logs) = logs {
+        map.insert(LOGS.into(), logs_value(logs));
+    }
+    map
 }
 
-/// The span's events as `metadata.logs` holds them: `{time, level, target, message, fields}`.
-pub(crate) fn logs_value(logs: Vec<Log>) -> Value {
+/// The span's events as `metadata.logs` holds them: `{fields, level, message, target, time}`,
+/// each object's keys in key order as [`json_object`]'s.
+fn logs_value(logs: Vec<Log>) -> Value {
     let logs = logs
         .into_iter()
         .map(|log| {
+            let order = in_key_order(&log.fields);
+            let mut slots: Vec<Option<(Name, FieldValue)>> =
+                log.fields.0.into_iter().map(Some).collect();
             let mut fields = Map::new();
-            for (name, value) in log.fields.0 {
-                fields.insert(name.into_owned(), to_json(value));
+            for index in order {
+                if let Some((name, value)) = slots[index].take() {
+                    fields.insert(name.into_owned(), to_json(value));
+                }
             }
             // Built directly: `json!` would serialise `fields` again into a copy.
             let mut entry = Map::new();
-            entry.insert("time".into(), log.time_ms.into());
-            entry.insert("level".into(), log.level.as_str().into());
-            entry.insert("target".into(), log.target.into_owned().into());
-            entry.insert("message".into(), log.message.into());
             entry.insert("fields".into(), Value::Object(fields));
+            entry.insert("level".into(), log.level.as_str().into());
+            entry.insert("message".into(), log.message.into());
+            entry.insert("target".into(), log.target.into_owned().into());
+            entry.insert("time".into(), log.time_ms.into());
             Value::Object(entry)
         })
         .collect();
     Value::Array(logs)
+}
+
+/// The indices of an event's fields in name order, a name recorded twice keeping its later
+/// value, as a map would hold them.
+pub(crate) fn in_key_order(fields: &Fields) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..fields.0.len()).collect();
+    // Stable: of equal names, the later stays last.
+    order.sort_by(|&a, &b| fields.0[a].0.cmp(&fields.0[b].0));
+    let mut kept: Vec<usize> = Vec::with_capacity(order.len());
+    for index in order {
+        match kept.last_mut() {
+            Some(last) if fields.0[*last].0 == fields.0[index].0 => *last = index,
+            _ => kept.push(index),
+        }
+    }
+    kept
 }
 
 /// `key`, a suffix of the field name `name`, borrowed from it when the name is borrowed.

@@ -4,7 +4,7 @@
 //! write them and free them at once, was a third of the exporter's work; the wire's [`Event`]
 //! is made only when something needs one (the redaction hook, an event over the size limit).
 
-use super::{Bucket, LOGS, Log, Object, float, json_object, logs_value};
+use super::{Bucket, LOGS, Log, Object, float, in_key_order, json_object};
 use crate::recorded::FieldValue;
 use crate::wire::json::{self, Objects};
 use crate::wire::{Event, JsonObject};
@@ -38,10 +38,12 @@ impl Mapped {
             mut logs,
         } = self;
         for (bucket, object) in Bucket::ALL.into_iter().zip(objects) {
-            let mut map = json_object(object);
-            if bucket == Bucket::Metadata && !logs.is_empty() {
-                map.insert(LOGS.into(), logs_value(std::mem::take(&mut logs)));
-            }
+            let logs = if bucket == Bucket::Metadata {
+                std::mem::take(&mut logs)
+            } else {
+                Vec::new()
+            };
+            let map = json_object(object, logs);
             if map.is_empty() {
                 continue;
             }
@@ -141,7 +143,7 @@ fn object(object: &Object, logs: &[Log], out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// `"logs":[…]`, each entry as [`logs_value`] makes it: its keys in order.
+/// `"logs":[…]`, each entry as `logs_value` makes it: its keys in order.
 fn write_logs(logs: &[Log], out: &mut Vec<u8>) {
     out.extend_from_slice(b"\"logs\":[");
     for (i, log) in logs.iter().enumerate() {
@@ -149,22 +151,11 @@ fn write_logs(logs: &[Log], out: &mut Vec<u8>) {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"fields\":{");
-        // In name order, a later value of a name winning, as in a map.
-        let mut order: Vec<usize> = (0..log.fields.0.len()).collect();
-        order.sort_by(|&a, &b| log.fields.0[a].0.cmp(&log.fields.0[b].0));
-        let mut written = 0;
-        for (at, &index) in order.iter().enumerate() {
-            let (name, value) = &log.fields.0[index];
-            if order
-                .get(at + 1)
-                .is_some_and(|&next| log.fields.0[next].0 == *name)
-            {
-                continue;
-            }
-            if written > 0 {
+        for (i, index) in in_key_order(&log.fields).into_iter().enumerate() {
+            if i > 0 {
                 out.push(b',');
             }
-            written += 1;
+            let (name, value) = &log.fields.0[index];
             json::string(name, out);
             out.push(b':');
             field(value, out);
