@@ -29,18 +29,65 @@ pub(crate) enum Outcome {
 
 /// The outcomes of a job's spans, recorded as they happen: a job stopped at the shutdown deadline
 /// still accounts for what it finished, and only the rest counts as dropped.
+///
+/// A span that joined its session by id is settled only once the session's update is written
+/// too: its event's outcome is held ([`defer`](Self::defer)) until
+/// [`release`](Self::release), so that a flush waits for the session's end as it waits for
+/// a root's.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Ledger(Arc<Mutex<Vec<(u64, Outcome)>>>);
+pub(crate) struct Ledger(Arc<Mutex<Entries>>);
+
+#[derive(Debug, Default)]
+struct Entries {
+    recorded: Vec<(u64, Outcome)>,
+    /// Spans whose outcome waits for the session's update.
+    deferred: Vec<u64>,
+    /// Their events' outcomes, until then.
+    held: Vec<(u64, Outcome)>,
+}
 
 impl Ledger {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub(super) fn record(&self, seqs: &[u64], outcome: Outcome) {
-        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        entries.extend(seqs.iter().map(|&seq| (seq, outcome)));
+        let mut entries = self.lock();
+        for &seq in seqs {
+            if entries.deferred.contains(&seq) {
+                entries.held.push((seq, outcome));
+            } else {
+                entries.recorded.push((seq, outcome));
+            }
+        }
+    }
+
+    /// Holds the outcomes of `seqs` until [`release`](Self::release).
+    pub(crate) fn defer(&self, seqs: impl IntoIterator<Item = u64>) {
+        self.lock().deferred.extend(seqs);
+    }
+
+    /// Records what was held: the event's outcome where it was not delivered, else the session
+    /// update's (`Delivered` when none was needed).
+    pub(super) fn release(&self, update: Outcome) {
+        let mut entries = self.lock();
+        entries.deferred.clear();
+        let held = std::mem::take(&mut entries.held);
+        entries
+            .recorded
+            .extend(held.into_iter().map(|(seq, event)| {
+                let outcome = if event == Outcome::Delivered {
+                    update
+                } else {
+                    event
+                };
+                (seq, outcome)
+            }));
     }
 
     /// The outcomes recorded since the last call.
     pub(crate) fn take(&self) -> Vec<(u64, Outcome)> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut self.lock().recorded)
     }
 }
 

@@ -371,8 +371,9 @@ impl Handle {
     }
 
     /// Sends everything queued before this call — sessions still open are created and their
-    /// finished events sent — and waits for the answers, at most `timeout`. Blocks the calling
-    /// thread; it needs no async runtime.
+    /// finished events sent, and a span that joined its session by id writes the session's end
+    /// — and waits for the answers, at most `timeout`. Blocks the calling thread; it needs no
+    /// async runtime.
     ///
     /// Returns the [`Report`] when every span queued before the call was settled (delivered, or
     /// refused for good: see [`Report::failed`]).

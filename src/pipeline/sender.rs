@@ -153,6 +153,7 @@ impl Sender {
                     let outcome = failure.outcome();
                     job.ledger.record(&job.seqs, outcome);
                     job.ledger.record(job.root().as_slice(), outcome);
+                    job.ledger.release(outcome);
                     return Err(done);
                 }
             }
@@ -185,6 +186,7 @@ impl Sender {
             None => Outcome::Delivered,
         };
         job.ledger.record(job.root().as_slice(), outcome);
+        job.ledger.release(outcome);
         done
     }
 

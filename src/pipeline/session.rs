@@ -271,6 +271,11 @@ impl Session {
             self.sent_before_root = true;
         }
         let seqs = pending.iter().map(|p| p.seq).collect();
+        let owners: Vec<u64> = pending
+            .iter()
+            .filter(|p| p.span.owns_joined_session)
+            .map(|p| p.seq)
+            .collect();
         let events = pending
             .into_iter()
             .map(|p| mapper.event(*p.span, p.parent, &p.children, truncated))
@@ -338,6 +343,8 @@ impl Session {
         }
         if let Some(update) = self.joined_updates.take() {
             job.joined = true;
+            // The spans that joined are settled once the update is written too.
+            job.ledger.defer(owners);
             match &mut job.update {
                 Some(existing) => merge_updates(existing, update),
                 None => job.update = Some(update),

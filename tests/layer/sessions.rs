@@ -3,6 +3,8 @@
 use tracing::{Instrument, info_span};
 use uuid::Uuid;
 
+use tracing_honeyhive::emulator::Fault;
+
 use crate::Harness;
 use crate::common::outline;
 
@@ -241,6 +243,34 @@ fn spans_naming_a_session_id_join_that_session_as_turns() {
     assert!((end - second_end).abs() < 1.0, "{end} vs {second_end}");
     let duration = session.duration.unwrap();
     assert!((duration - (end - session.start_time.unwrap())).abs() < 1.0);
+}
+
+#[test]
+fn a_flush_waits_for_the_end_a_joining_span_writes_to_its_session() {
+    // The session's update is throttled once: it lands a second after the turn's event.
+    let harness = Harness::with_faults([Fault::status(503)
+        .with_retry_after("1")
+        .times(1)
+        .on_path("/v1/events/")]);
+    let conversation = Uuid::new_v4();
+    harness.run(|| {
+        let _turn = info_span!("chat turn", honeyhive.session_id = %conversation).entered();
+    });
+    let report = harness.flush();
+    assert!(report.is_complete(), "{report:?}");
+    let stats = report.stats;
+    assert_eq!(stats.events_sent, 1, "{stats:?}");
+    assert_eq!(stats.session_updates_sent, 1, "{stats:?}");
+    let session = harness
+        .server
+        .sessions()
+        .into_iter()
+        .find(|s| s.session_id.as_deref() == Some(conversation.to_string().as_str()))
+        .expect("the session was created");
+    assert!(
+        session.end_time.is_some(),
+        "the flush returned before the session's end was written: {session:?}"
+    );
 }
 
 #[test]
