@@ -248,14 +248,20 @@ impl RecordFields for Event<'_> {
 /// Whether a span's callsite declares a field that decides whether it starts or joins a
 /// session (`honeyhive.session`, `honeyhive.session_name`, `honeyhive.session_id`).
 fn declares_session_field(attrs: &Attributes<'_>) -> bool {
+    declares(
+        attrs,
+        &[
+            crate::fields::SESSION_ID,
+            crate::fields::SESSION,
+            crate::fields::SESSION_NAME,
+        ],
+    )
+}
+
+/// Whether a span's callsite declares any of `names`, whatever was recorded.
+fn declares(attrs: &Attributes<'_>, names: &[&str]) -> bool {
     let fields = attrs.metadata().fields();
-    [
-        crate::fields::SESSION_ID,
-        crate::fields::SESSION,
-        crate::fields::SESSION_NAME,
-    ]
-    .into_iter()
-    .any(|name| fields.field(name).is_some())
+    names.iter().any(|name| fields.field(name).is_some())
 }
 
 /// The bound a span's trace was turned away by, if it was.
@@ -325,15 +331,8 @@ where
             Some((Arc::clone(&data.span.session), data.span.event_id))
         });
         // A span of a trace turned away goes with it, unless it may join a session of its own.
-        let may_join = || {
-            attrs
-                .metadata()
-                .fields()
-                .field(crate::fields::SESSION_ID)
-                .is_some()
-        };
         if let Some(bound) = shed_parent
-            && !may_join()
+            && !declares(attrs, &[crate::fields::SESSION_ID])
         {
             return shed(&span, producer, bound);
         }

@@ -159,21 +159,6 @@ pub(crate) fn fit_event(event: &mut Event, max: usize) -> (usize, u32) {
     (json_size(event), cut)
 }
 
-/// Appends `event` to `out` as JSON, serialised once when it fits in `max` bytes (the common
-/// case); one that does not is trimmed as [`fit_event`] trims it and written again. Returns how
-/// many values were cut.
-pub(crate) fn encode_event(event: &mut Event, max: usize, out: &mut Vec<u8>) -> u32 {
-    let start = out.len();
-    crate::wire::json::write_event(event, out);
-    if out.len() - start <= max {
-        return 0;
-    }
-    out.truncate(start);
-    let (_, cut) = fit_event(event, max);
-    crate::wire::json::write_event(event, out);
-    cut
-}
-
 /// How many object fields an event has ([`bucket_mut`]).
 const BUCKETS: usize = 7;
 

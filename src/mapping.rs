@@ -148,24 +148,24 @@ impl Buckets {
     /// [`JsonObject`]: for the session's bodies, and for tests.
     pub(crate) fn take(&mut self, bucket: Bucket) -> Option<JsonObject> {
         let object = std::mem::take(self.get_mut(bucket));
-        let logs = if bucket == Bucket::Metadata {
-            std::mem::take(&mut self.logs)
-        } else {
-            Vec::new()
-        };
-        let map = json_object(object, logs);
+        let map = json_object(object, logs_of(bucket, &mut self.logs));
         (!map.is_empty()).then_some(map)
     }
 
     /// The bucket's object as [`take`](Self::take) gives it, left in place.
     fn cloned(&self, bucket: Bucket) -> Option<JsonObject> {
-        let logs = if bucket == Bucket::Metadata {
-            self.logs.clone()
-        } else {
-            Vec::new()
-        };
-        let map = json_object(self.objects[bucket as usize].clone(), logs);
+        let object = self.objects[bucket as usize].clone();
+        let map = json_object(object, logs_of(bucket, &mut self.logs.clone()));
         (!map.is_empty()).then_some(map)
+    }
+}
+
+/// The span's events, taken from `logs`, when `bucket` is the one they go to (`metadata`).
+fn logs_of(bucket: Bucket, logs: &mut Vec<Log>) -> Vec<Log> {
+    if bucket == Bucket::Metadata {
+        std::mem::take(logs)
+    } else {
+        Vec::new()
     }
 }
 

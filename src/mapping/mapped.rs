@@ -4,7 +4,7 @@
 //! write them and free them at once, was a third of the exporter's work; the wire's [`Event`]
 //! is made only when something needs one (the redaction hook, an event over the size limit).
 
-use super::{Bucket, LOGS, Log, Object, float, in_key_order, json_object};
+use super::{Bucket, LOGS, Log, Object, float, in_key_order, json_object, logs_of};
 use crate::recorded::FieldValue;
 use crate::wire::json::{self, Objects};
 use crate::wire::{Event, JsonObject};
@@ -38,12 +38,7 @@ impl Mapped {
             mut logs,
         } = self;
         for (bucket, object) in Bucket::ALL.into_iter().zip(objects) {
-            let logs = if bucket == Bucket::Metadata {
-                std::mem::take(&mut logs)
-            } else {
-                Vec::new()
-            };
-            let map = json_object(object, logs);
+            let map = json_object(object, logs_of(bucket, &mut logs));
             if map.is_empty() {
                 continue;
             }

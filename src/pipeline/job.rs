@@ -142,8 +142,9 @@ impl Job {
         self.completes.or(self.update_completes)
     }
 
-    /// Writes the events as JSON, each within the event size limit, once: what the batches
-    /// send. Returns how many values were cut to fit.
+    /// Writes the events as JSON, each within the event size limit, once when it fits (the
+    /// common case): what the batches send. One over the limit is trimmed as a whole event
+    /// ([`limits::fit_event`]) and written again. Returns how many values were cut to fit.
     pub(crate) fn encode(&mut self) -> u32 {
         let mut cut = 0u32;
         self.ends.reserve(self.events.len());
@@ -151,14 +152,11 @@ impl Job {
             let start = self.encoded.len();
             event.write(&mut self.encoded);
             if self.encoded.len() - start > limits::MAX_EVENT_BYTES {
-                // Trimmed as a whole event, rarely: it is over the limit.
                 self.encoded.truncate(start);
                 let mut event = event.into_event();
-                cut = cut.saturating_add(limits::encode_event(
-                    &mut event,
-                    limits::MAX_EVENT_BYTES,
-                    &mut self.encoded,
-                ));
+                let (_, trimmed) = limits::fit_event(&mut event, limits::MAX_EVENT_BYTES);
+                cut = cut.saturating_add(trimmed);
+                crate::wire::json::write_event(&event, &mut self.encoded);
             }
             self.ends.push(self.encoded.len());
         }

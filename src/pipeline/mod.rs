@@ -157,7 +157,7 @@ impl Shared {
 
     /// Whether spans are turned away while the queue refills: it filled, and has not drained
     /// to three quarters of both bounds since. Reopens it when it has.
-    fn refilling(&self) -> Option<u8> {
+    fn refilling(&self) -> Option<Bound> {
         let filled = self.filled.load(Ordering::Relaxed);
         if filled == OPEN {
             return None;
@@ -168,7 +168,11 @@ impl Shared {
             self.filled.store(OPEN, Ordering::Relaxed);
             return None;
         }
-        Some(filled)
+        Some(if filled == FULL_BYTES {
+            Bound::Bytes
+        } else {
+            Bound::Count
+        })
     }
 
     /// `n` spans held, of `bytes` in all, are settled: room for as many more.
@@ -238,13 +242,7 @@ impl Producer {
         if !open {
             return None;
         }
-        self.shared.refilling().map(|filled| {
-            if filled == FULL_BYTES {
-                Bound::Bytes
-            } else {
-                Bound::Count
-            }
-        })
+        self.shared.refilling()
     }
 
     /// Queues a finished span without blocking: when `capacity` spans are already held, or its
@@ -283,7 +281,7 @@ impl Producer {
         if before >= shared.capacity {
             shared.held.fetch_sub(1, Ordering::AcqRel);
             shared.filled.store(FULL_COUNT, Ordering::Relaxed);
-            self.turn_away(span, FULL_COUNT);
+            self.turn_away(span, Bound::Count);
             return;
         }
         let bytes = span.footprint();
@@ -294,7 +292,7 @@ impl Producer {
             if bytes <= shared.max_bytes {
                 shared.filled.store(FULL_BYTES, Ordering::Relaxed);
             }
-            self.turn_away(span, FULL_BYTES);
+            self.turn_away(span, Bound::Bytes);
             return;
         }
         // The queue holds `capacity` spans and at most `capacity` are held: it has room, and the
@@ -321,12 +319,7 @@ impl Producer {
     }
 
     /// A span not admitted, counted by the bound that is full.
-    fn turn_away(&self, span: Box<FinishedSpan>, filled: u8) {
-        let bound = if filled == FULL_BYTES {
-            Bound::Bytes
-        } else {
-            Bound::Count
-        };
+    fn turn_away(&self, span: Box<FinishedSpan>, bound: Bound) {
         self.count_turned_away(bound);
         self.recycle(span);
     }

@@ -234,23 +234,36 @@ fn a_trace_starting_while_the_queue_refills_is_turned_away_whole_and_counted() {
     let server = Emulator::builder().with_api_key(KEY).start().unwrap();
     server.set_latency(Duration::from_millis(400));
     let harness = Harness::on(server, |b| b.with_queue_capacity(8));
+    // Counts how often the layer reads a value: a trace turned away must cost no recording.
+    let reads = std::sync::atomic::AtomicUsize::new(0);
+    struct Counted<'a>(&'a std::sync::atomic::AtomicUsize);
+    impl std::fmt::Display for Counted<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f.write_str("read")
+        }
+    }
+    let read = || reads.load(std::sync::atomic::Ordering::Relaxed);
     harness.run(|| {
-        let _first = info_span!("first").entered();
+        let _first = info_span!("first", value = %Counted(&reads)).entered();
         for i in 0..10 {
             drop(info_span!("step", i).entered());
         }
     });
+    assert!(read() > 0, "a trace taken is recorded");
+    let before = read();
     let filled = harness.guard.stats();
     // 8 children held; the other two children and the root found no room.
     assert_eq!(filled.spans_queued, 8, "{filled:?}");
     assert_eq!(filled.dropped.queue_full, 3, "{filled:?}");
     harness.run(|| {
-        let _second = info_span!("second", answer = 42).entered();
+        let _second = info_span!("second", answer = %Counted(&reads)).entered();
         for i in 0..3 {
-            let _step = info_span!("step", i).entered();
-            tracing::info!("inside a trace turned away");
+            let _step = info_span!("step", i, value = %Counted(&reads)).entered();
+            tracing::info!(value = %Counted(&reads), "inside a trace turned away");
         }
     });
+    assert_eq!(read(), before, "nothing of a trace turned away is read");
     let refused = harness.guard.stats();
     assert_eq!(
         refused.spans_queued, 8,
