@@ -64,6 +64,10 @@ pub const SDK_ERROR: &str = "honeyhive_error";
 /// The prefix of HoneyHive's SDKs' names for the buckets: `honeyhive_inputs.question`.
 pub const SDK_BUCKET_PREFIX: &str = "honeyhive_";
 
+/// Where a session key that is not a UUID is kept, on the span that gave it and on its session:
+/// `metadata["honeyhive.session_key"]`.
+pub(crate) const SESSION_KEY: &str = "honeyhive.session_key";
+
 pub(crate) const OTEL_NAME: &str = "otel.name";
 pub(crate) const OTEL_KIND: &str = "otel.kind";
 pub(crate) const OTEL_STATUS_CODE: &str = "otel.status_code";

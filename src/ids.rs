@@ -2,9 +2,14 @@
 //! every process, so that several requests of one conversation become one session.
 //!
 //! A key that is a UUID is the session id itself (lowercased). Any other key — a conversation id,
-//! a chat thread's name, a user's session token — becomes a name-based (version 5) UUID in this
-//! crate's namespace, so it is valid where HoneyHive requires a UUID and never collides with a
-//! random one. (The OpenTelemetry exporter derives trace and span ids the same way.)
+//! a chat thread's name, a user's session token — becomes the name-based (version 5) UUID of the
+//! key in the URL namespace, `uuid5(NAMESPACE_URL, key)`: the derivation HoneyHive's guides give
+//! every language, so that a Python, a TypeScript and a Rust service keyed by the same
+//! conversation id land in one session. It is valid where HoneyHive requires a UUID and never
+//! collides with a random one.
+//!
+//! Trace and span ids of the OpenTelemetry exporter are derived in this crate's own
+//! [`NAMESPACE`].
 //!
 //! ```
 //! use tracing_honeyhive::ids::session_id_for_key;
@@ -22,12 +27,17 @@ use uuid::Uuid;
 /// `https://github.com/tracing-honeyhive/tracing-honeyhive/ids`.
 pub const NAMESPACE: Uuid = uuid::uuid!("06701b46-06d5-5d7c-ba89-3b5d1530679c");
 
-/// The session id a grouping key names: the key when it is a UUID, else the version 5 UUID of
-/// `session:{key}` in [`NAMESPACE`]. Surrounding whitespace is ignored.
+/// The session id a grouping key names: the key when it is a UUID (surrounding whitespace
+/// ignored), else `uuid5(NAMESPACE_URL, key)` of the key exactly as given, as HoneyHive's SDKs
+/// derive it in every language.
+///
+/// Sessions keyed before version 0.2 were derived in this crate's own namespace
+/// (`uuid5(NAMESPACE, "session:" + key)`): a conversation that began before the upgrade
+/// continues in a new session after it. The key itself stays in the session's metadata
+/// (`honeyhive.session_key`), where both can be found.
 pub fn session_id_for_key(key: &str) -> Uuid {
-    let key = key.trim();
-    Uuid::parse_str(key)
-        .unwrap_or_else(|_| Uuid::new_v5(&NAMESPACE, format!("session:{key}").as_bytes()))
+    Uuid::parse_str(key.trim())
+        .unwrap_or_else(|_| Uuid::new_v5(&Uuid::NAMESPACE_URL, key.as_bytes()))
 }
 
 /// The session an OpenTelemetry trace becomes: the version 5 UUID of `trace:{trace id}` in
@@ -79,6 +89,9 @@ pub(crate) fn is_uuid(key: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// `str(uuid.uuid5(uuid.NAMESPACE_URL, "conversation-1"))`, computed with CPython 3.
+    const PYTHON_CONVERSATION_1: &str = "71b2ddd8-44d4-5470-bf3c-f6e30ee9c9e0";
+
     #[test]
     fn the_namespace_is_the_documented_name_based_uuid() {
         let url = "https://github.com/tracing-honeyhive/tracing-honeyhive/ids";
@@ -93,18 +106,15 @@ mod tests {
         let a = session_id_for_key("conversation-1");
         let b = session_id_for_key("conversation-2");
         assert_ne!(a, b);
-        assert_eq!(
-            a,
-            session_id_for_key("  conversation-1 "),
-            "whitespace is ignored"
-        );
         assert_eq!(a.get_version_num(), 5);
-        // Pinned, so that a change of scheme cannot pass unnoticed: sessions already stored
-        // under a key must keep getting its events.
-        assert_eq!(
+        // Pinned to the value Python's `uuid.uuid5(uuid.NAMESPACE_URL, "conversation-1")` gives,
+        // so that a change of scheme cannot pass unnoticed: a Python or TypeScript service keyed
+        // by the same id must land in the same session.
+        assert_eq!(a.to_string(), PYTHON_CONVERSATION_1);
+        assert_ne!(
             a,
-            Uuid::new_v5(&NAMESPACE, b"session:conversation-1"),
-            "session:{{key}} in the namespace"
+            session_id_for_key(" conversation-1"),
+            "the key is taken exactly as given, as the other SDKs take it"
         );
         assert!(!is_uuid("conversation-1"));
     }

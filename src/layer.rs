@@ -15,8 +15,9 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use uuid::Uuid;
 
+use crate::fields::SESSION_KEY;
 use crate::pipeline::{self, Bound, Producer};
-use crate::recorded::{DraftValue, Fields, FinishedSpan, Name, Role, SessionSeed};
+use crate::recorded::{DraftValue, FieldValue, Fields, FinishedSpan, Name, Role, SessionSeed};
 use visitor::{Into, Recorder};
 
 pub use builder::Builder;
@@ -360,13 +361,14 @@ where
             .session_id
             .take()
             .filter(|key| !key.trim().is_empty());
+        let mut session_fields = Fields::default();
         let joined = key.map(|key| {
             let id = crate::ids::session_id_for_key(&key);
             if !crate::ids::is_uuid(&key) {
                 let text = finished.draft.push_str(&key, usize::MAX, &mut 0);
-                finished
-                    .draft
-                    .set("honeyhive.session_key", DraftValue::Text(text));
+                finished.draft.set(SESSION_KEY, DraftValue::Text(text));
+                // On the session too, where HoneyHive's docs promise it.
+                session_fields.set(SESSION_KEY, FieldValue::Str(key));
             }
             id
         });
@@ -399,7 +401,7 @@ where
                 name: self.session_name(&finished, &finished.draft.to_fields(), span.name()),
                 source: finished.recorded.source.clone(),
                 start_ms,
-                fields: Default::default(),
+                fields: session_fields,
             };
             let role = Role::Event { parent: session_id };
             (Arc::new(seed), role, Uuid::new_v4(), true)

@@ -133,8 +133,9 @@
 //! - a structured value nested deeper than 64 levels is cut there, and an event larger than
 //!   1 MiB is trimmed, largest values first (see [`limits`]);
 //! - a `honeyhive.session_id` that is not a UUID joins the session whose id is derived from it
-//!   ([`ids::session_id_for_key`]: the same key, the same session, in every process) and is kept
-//!   as `metadata["honeyhive.session_key"]`; a `honeyhive.event_type` that is not `model`,
+//!   ([`ids::session_id_for_key`]: `uuid5(NAMESPACE_URL, key)`, as HoneyHive's SDKs derive it,
+//!   so the same key names the same session in every process and language) and is kept as
+//!   `metadata["honeyhive.session_key"]` on the span and on its session; a `honeyhive.event_type` that is not `model`,
 //!   `tool` or `chain` is ignored and kept as `metadata["honeyhive.invalid_event_type"]`;
 //! - a value that is not a JSON object given for `inputs`, `outputs`, … is kept under the key
 //!   `"value"`;

@@ -15,6 +15,7 @@ use tracing::Level;
 use uuid::Uuid;
 
 use super::names::intern;
+use crate::fields::SESSION_KEY;
 use crate::ids;
 use crate::limits::bounded;
 use crate::recorded::{
@@ -178,10 +179,13 @@ impl Converter {
         let (session, role, owns_joined_session) = match key {
             Some(key) => {
                 let id = ids::session_id_for_key(&key);
+                let mut session_fields = Fields::default();
                 if !ids::is_uuid(&key) {
                     recorded
                         .fields
-                        .set("honeyhive.session_key", FieldValue::Str(key.clone()));
+                        .set(SESSION_KEY, FieldValue::Str(key.clone()));
+                    // On the session too, where HoneyHive's docs promise it.
+                    session_fields.set(SESSION_KEY, FieldValue::Str(key.clone()));
                 }
                 let name = if local_root {
                     self.session_name(&recorded, &span.name)
@@ -195,7 +199,7 @@ impl Converter {
                     name,
                     source: recorded.source.clone(),
                     start_ms,
-                    fields: Fields::default(),
+                    fields: session_fields,
                 };
                 // The local root is an event of the session it joins; below a remote parent it
                 // stays under that parent.
@@ -589,7 +593,7 @@ mod tests {
         );
         assert!(root.owns_joined_session && root.session.joined);
         assert_eq!(
-            root.recorded.fields.get("honeyhive.session_key"),
+            root.recorded.fields.get(SESSION_KEY),
             Some(&FieldValue::Str("first".into()))
         );
         let child = converter.convert(
@@ -612,7 +616,7 @@ mod tests {
         let uuid = "6f2c1a9e-4b1d-4c3e-9a57-0d2f8e1b7c44";
         let given = converter.convert(span(3, 0, vec![KeyValue::new("session.id", uuid)]), &mut 0);
         assert_eq!(given.session.id.to_string(), uuid);
-        assert_eq!(given.recorded.fields.get("honeyhive.session_key"), None);
+        assert_eq!(given.recorded.fields.get(SESSION_KEY), None);
     }
 
     #[test]

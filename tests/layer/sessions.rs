@@ -321,6 +321,17 @@ fn a_session_key_that_is_not_a_uuid_joins_the_session_derived_from_it() {
         "both turns joined one session: {sessions:#?}"
     );
     assert_eq!(sessions[0].session_id, Some(expected.to_string()));
+    assert_eq!(
+        sessions[0].metadata.as_ref().unwrap()["honeyhive.session_key"],
+        "conversation-4711",
+        "the key is on the session, where HoneyHive's docs promise it"
+    );
+    assert_eq!(
+        expected.to_string(),
+        // Python: str(uuid.uuid5(uuid.NAMESPACE_URL, "conversation-4711"))
+        "9f7e298e-d119-511d-a872-b0cf711d5102",
+        "the id HoneyHive's other SDKs derive from the same key"
+    );
     let requests: Vec<_> = harness
         .server
         .events_of(&expected.to_string())

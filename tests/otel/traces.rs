@@ -352,6 +352,11 @@ fn a_grouping_key_on_the_root_joins_two_traces_in_one_session() {
         turn.metadata.clone().unwrap()["honeyhive.session_key"],
         json!("conversation-9")
     );
+    assert_eq!(
+        tree.event.metadata.clone().unwrap()["honeyhive.session_key"],
+        json!("conversation-9"),
+        "the key is on the session too"
+    );
 }
 
 #[test]
