@@ -30,6 +30,7 @@ impl Default for Handler {
             .expect("a current-thread runtime");
         let shared = Arc::new(Shared {
             api_key: Some(KEY.to_owned()),
+            key_refusal: super::KeyRefusal::default(),
             body_limit: super::DEFAULT_BODY_LIMIT,
             state: Mutex::default(),
             changed: Condvar::new(),

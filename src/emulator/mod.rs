@@ -90,14 +90,31 @@ pub struct Emulator {
 #[must_use]
 pub struct Builder {
     api_key: Option<String>,
+    key_refusal: KeyRefusal,
     addr: SocketAddr,
     body_limit: usize,
+}
+
+/// How the server answers a request whose API key it refuses (see
+/// [`Builder::with_key_refusal`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyRefusal {
+    /// `401` with `"Invalid API key"` or `"Missing Authorization header"`: the classic answer,
+    /// which says what is wrong.
+    #[default]
+    Unauthorized,
+    /// `404` with `"Not found"`, as HoneyHive answers an invalid, revoked or expired key, or one
+    /// without the permission, since 2026 (its CLI's changelog, 1.7.0): the answer does not say
+    /// which case applies, nor that the key is the cause.
+    NotFound,
 }
 
 impl Default for Builder {
     fn default() -> Self {
         Builder {
             api_key: None,
+            key_refusal: KeyRefusal::default(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             body_limit: DEFAULT_BODY_LIMIT,
         }
@@ -109,6 +126,13 @@ impl Builder {
     /// required.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// How a refused key is answered: `401` ([`KeyRefusal::Unauthorized`], the default) or
+    /// `404` as HoneyHive answers it today ([`KeyRefusal::NotFound`]).
+    pub fn with_key_refusal(mut self, refusal: KeyRefusal) -> Self {
+        self.key_refusal = refusal;
         self
     }
 
@@ -131,6 +155,7 @@ impl Builder {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             api_key: self.api_key,
+            key_refusal: self.key_refusal,
             body_limit: self.body_limit,
             state: Mutex::default(),
             changed: Condvar::new(),
@@ -207,6 +232,7 @@ pub struct SettledSession {
 
 pub(crate) struct Shared {
     api_key: Option<String>,
+    key_refusal: KeyRefusal,
     body_limit: usize,
     state: Mutex<State>,
     changed: Condvar,

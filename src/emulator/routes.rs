@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::schema::Body as Schema;
 use super::server::error;
 use super::store::uuid;
-use super::{Shared, json};
+use super::{KeyRefusal, Shared, json};
 
 type AppState = State<Arc<Shared>>;
 
@@ -74,8 +74,12 @@ async fn authorize(State(shared): AppState, request: Request, next: Next) -> Res
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str());
+    let refuse = |message: &str| match shared.key_refusal {
+        KeyRefusal::Unauthorized => error(StatusCode::UNAUTHORIZED, message),
+        KeyRefusal::NotFound => error(StatusCode::NOT_FOUND, "Not found"),
+    };
     match given {
-        None => error(StatusCode::UNAUTHORIZED, "Missing Authorization header"),
+        None => refuse("Missing Authorization header"),
         Some(Ok(value))
             if value
                 .strip_prefix("Bearer ")
@@ -83,7 +87,7 @@ async fn authorize(State(shared): AppState, request: Request, next: Next) -> Res
         {
             next.run(request).await
         }
-        Some(_) => error(StatusCode::UNAUTHORIZED, "Invalid API key"),
+        Some(_) => refuse("Invalid API key"),
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - a wait the server asked for (`429` or `503` with `Retry-After`) pauses every request to the
 //!   host until it ends, not only the request that was answered;
-//! - a refused API key (`401` or `403`) stops sending altogether: jobs drop their spans without a
+//! - a refused API key (`401` or `403`, or `404` to a session create, as HoneyHive answers a key
+//!   it refuses today) stops sending altogether: jobs drop their spans without a
 //!   request (counted as [`Dropped::unauthorized`](crate::Dropped::unauthorized)) until a probe —
 //!   the first request let through once the probe interval has passed — is accepted, or the
 //!   application replaces the key.

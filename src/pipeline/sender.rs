@@ -25,6 +25,28 @@ use crate::limits;
 use crate::wire::{CreateSession, UpdateEvent};
 use uuid::Uuid;
 
+/// Which answers of a call refuse the API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusals {
+    /// `401` and `403`: a batch or an update answered `404` names a session the server does not
+    /// have (it is created again, and a create answered `404` is the key's refusal).
+    Auth,
+    /// `401`, `403` and `404`: HoneyHive answers an invalid, revoked or expired key, or one
+    /// without the permission, with `404` and does not say which case applies (its CLI's
+    /// changelog, 1.7.0). A session create has no other reason to be answered `404`.
+    AuthOrNotFound,
+}
+
+impl Refusals {
+    fn refuse(self, status: Option<u16>) -> bool {
+        match (self, status) {
+            (_, Some(401 | 403)) => true,
+            (Refusals::AuthOrNotFound, Some(404)) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Why a call did not succeed.
 #[derive(Debug)]
 enum Failure {
@@ -191,8 +213,8 @@ impl Sender {
     }
 
     /// Calls `call` until it succeeds, fails for good, or the retry budget is spent; each
-    /// attempt first passes the gate.
-    async fn with_retry<T, F, Fut>(&self, mut call: F) -> Result<T, Failure>
+    /// attempt first passes the gate, and an answer in `refusals` stops every job.
+    async fn with_retry<T, F, Fut>(&self, refusals: Refusals, mut call: F) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -210,7 +232,7 @@ impl Sender {
                 let _permit = self.requests.acquire().await.ok();
                 call().await
             };
-            if probe && matches!(&result, Err(e) if !matches!(e.status(), Some(401 | 403))) {
+            if probe && matches!(&result, Err(e) if !refusals.refuse(e.status())) {
                 self.gate.end_probe(Instant::now());
             }
             let error = match result {
@@ -224,7 +246,7 @@ impl Sender {
                 }
                 Err(error) => error,
             };
-            if let Some(status @ (401 | 403)) = error.status() {
+            if let Some(status) = error.status().filter(|&s| refusals.refuse(Some(s))) {
                 self.key_refused(status, &error);
                 return Err(Failure::KeyRefused);
             }
@@ -263,24 +285,35 @@ impl Sender {
         }
         let source = self.client.key_source();
         let interval = self.gate.probe_interval();
+        let why = if status == 404 {
+            " (HoneyHive answers 404 to a key that is invalid, revoked or expired, or that lacks \
+             the permission, and does not say which)"
+        } else {
+            ""
+        };
         self.diagnostics.warn("key-refused", || {
             format!(
-                "HoneyHive refused the API key ({source}) with {status}: {error}. Nothing more is \
-                 sent: spans are dropped and counted (dropped.unauthorized) until a request, \
-                 tried every {interval:?}, is accepted, or the key is replaced with \
+                "HoneyHive refused the API key ({source}) with {status}{why}: {error}. Nothing \
+                 more is sent: spans are dropped and counted (dropped.unauthorized) until a \
+                 request, tried every {interval:?}, is accepted, or the key is replaced with \
                  Handle::set_api_key"
             )
         });
     }
 
     /// Creates the session; a create the server refuses with a 4xx is sent again in its
-    /// smallest form (id, name, source, start), so the session's events can still land.
+    /// smallest form (id, name, source, start), so the session's events can still land. A
+    /// create answered `404` is the key's refusal: nothing about the session can be missing.
     async fn create(
         &self,
         create: &CreateSession,
         recreate: &CreateSession,
     ) -> Result<crate::wire::EventRecord, Failure> {
-        let result = self.with_retry(|| self.client.create_session(create)).await;
+        let result = self
+            .with_retry(Refusals::AuthOrNotFound, || {
+                self.client.create_session(create)
+            })
+            .await;
         let result = match result {
             Err(failure) if failure.status().is_some_and(|s| (400..500).contains(&s)) => {
                 if create == recreate {
@@ -293,8 +326,10 @@ impl Sender {
                         create.session_id.unwrap_or_default()
                     )
                 });
-                self.with_retry(|| self.client.create_session(recreate))
-                    .await
+                self.with_retry(Refusals::AuthOrNotFound, || {
+                    self.client.create_session(recreate)
+                })
+                .await
             }
             other => other,
         };
@@ -318,13 +353,14 @@ impl Sender {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<(), Error>>,
     {
-        let result = self.with_retry(&send).await;
+        let result = self.with_retry(Refusals::Auth, &send).await;
         if result.as_ref().err().and_then(Failure::status) != Some(404) {
             return result;
         }
-        // The server does not know the session (it expired, or the server restarted).
+        // The server does not know the session (it expired, or the server restarted), or it
+        // refuses the key: a create answered 404 again says which.
         self.create(&job.recreate, &job.recreate).await?;
-        self.with_retry(&send).await
+        self.with_retry(Refusals::Auth, &send).await
     }
 
     /// Sends one batch (`events`: job and event indices): on the session's own route, whose
@@ -345,8 +381,11 @@ impl Sender {
             // Built once: a retry sends the same bytes.
             let body = job::events_body(events.iter().map(|&(j, e)| jobs[j].event_bytes(e)));
             let result = if across {
-                self.with_retry(|| self.client.create_event_batch_encoded(body.clone()))
-                    .await
+                // Every session of the batch was created first: a 404 here is the key's refusal.
+                self.with_retry(Refusals::AuthOrNotFound, || {
+                    self.client.create_event_batch_encoded(body.clone())
+                })
+                .await
             } else {
                 let job = &jobs[events[0].0];
                 let send = || {

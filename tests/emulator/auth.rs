@@ -3,6 +3,8 @@
 use reqwest::Method;
 use serde_json::json;
 
+use tracing_honeyhive::emulator::{Emulator, KeyRefusal};
+
 use crate::{Api, KEY, Reply};
 
 /// Every route, with a method it answers and a body that is valid for it once routed.
@@ -48,6 +50,35 @@ async fn missing_authorization_header_is_401_on_every_route() {
         let message = reply.refused(401);
         assert_eq!(message, "Missing Authorization header", "{method} {path}");
     }
+}
+
+#[tokio::test]
+async fn a_refused_key_is_answered_404_as_honeyhive_answers_it_today_when_asked() {
+    let api = Api::with(
+        Emulator::builder()
+            .with_api_key(KEY)
+            .with_key_refusal(KeyRefusal::NotFound),
+    );
+    let session_id = api.new_session().await;
+    for (method, path, body) in routes(&session_id) {
+        for authorization in [None, Some("Bearer not-the-key")] {
+            let mut request = api
+                .http
+                .request(method.clone(), api.url(&path))
+                .body(body.to_string());
+            if let Some(authorization) = authorization {
+                request = request.header("authorization", authorization);
+            }
+            let reply = Reply::of(request).await;
+            // The documented error body, which says nothing of the key.
+            assert_eq!(reply.refused(404), "Not found", "{method} {path}");
+        }
+    }
+    assert_eq!(
+        api.server.sessions().len(),
+        1,
+        "only the one made with the key"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tracing::info_span;
-use tracing_honeyhive::emulator::{Emulator, Fault};
+use tracing_honeyhive::emulator::{Emulator, Fault, KeyRefusal};
 use tracing_honeyhive::{HoneyHiveLayer, HoneyHiveSpanExt, Stats};
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -163,8 +163,27 @@ fn throttled_host(fault: Fault) {
 }
 
 #[test]
-fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests() {
-    let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+fn a_key_refused_with_401_stops_sending_says_so_once_and_bounds_the_requests() {
+    a_refused_key_stops_sending_says_so_once_and_bounds_the_requests(KeyRefusal::Unauthorized);
+}
+
+#[test]
+fn a_key_refused_with_404_as_honeyhive_answers_today_is_the_same_refusal() {
+    // HoneyHive answers an invalid, revoked or expired key with 404: before, each create was sent
+    // twice (the second time without its inputs) and sending never stopped.
+    a_refused_key_stops_sending_says_so_once_and_bounds_the_requests(KeyRefusal::NotFound);
+}
+
+fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests(refusal: KeyRefusal) {
+    let status = match refusal {
+        KeyRefusal::NotFound => 404,
+        _ => 401,
+    };
+    let server = Emulator::builder()
+        .with_api_key(KEY)
+        .with_key_refusal(refusal)
+        .start()
+        .unwrap();
     let harness = Harness::on(server, |b| {
         b.with_api_key("hh_wrong_key_0123456789abcdef")
             .with_auth_retry_interval(Duration::from_millis(300))
@@ -178,12 +197,17 @@ fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests() {
     let _ = harness.guard.flush(PATIENCE);
     let elapsed = started.elapsed();
     let requests = harness.server.requests();
-    let refused = requests.iter().filter(|r| r.status == Some(401)).count();
+    let refused = requests.iter().filter(|r| r.status == Some(status)).count();
     eprintln!(
-        "wrong key: 50 sessions over {elapsed:?}: {} requests, {refused} answered 401",
+        "wrong key: 50 sessions over {elapsed:?}: {} requests, {refused} answered {status}",
         requests.len()
     );
     assert_eq!(refused, requests.len(), "every request was refused");
+    assert!(
+        requests.iter().all(|r| r.path == "/v1/sessions"),
+        "only creates, none sent again in a smaller form: {:?}",
+        requests.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
     let bound = 2 + (elapsed.as_millis() / 300) as usize;
     assert!(
         refused <= bound,
@@ -192,9 +216,15 @@ fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests() {
     let said = warnings(&harness.diagnostics, "refused the API key");
     assert_eq!(said.len(), 1, "{:?}", harness.diagnostics.messages());
     assert!(
-        said[0].contains("with_api_key"),
-        "names the key's source: {said:?}"
+        said[0].contains("with_api_key") && said[0].contains(&status.to_string()),
+        "names the key's source and the status: {said:?}"
     );
+    if status == 404 {
+        assert!(
+            said[0].contains("invalid, revoked or expired"),
+            "says why a 404 is the key: {said:?}"
+        );
+    }
     assert!(
         harness
             .diagnostics
@@ -220,26 +250,66 @@ fn a_refused_key_stops_sending_says_so_once_and_bounds_the_requests() {
 }
 
 #[test]
-fn after_a_refused_key_an_accepted_probe_resumes_sending() {
-    // The key is refused once (as when it was rotated on the server and back), then accepted.
+fn a_batch_answered_404_after_its_create_re_creates_once_and_a_second_404_is_the_key() {
+    // The session was created; then the key is revoked and every request is answered 404.
     let server = Emulator::builder().with_api_key(KEY).start().unwrap();
-    server.inject(Fault::status(403));
     let harness = Harness::on(server, |b| {
-        b.with_auth_retry_interval(Duration::from_millis(200))
+        b.with_auth_retry_interval(Duration::from_secs(60))
+            .with_flush_interval(Duration::from_millis(20))
     });
-    sessions(&harness, 1);
-    let report = harness.flush();
-    assert_eq!(report.stats.dropped.unauthorized, 2, "{report:?}");
-    std::thread::sleep(Duration::from_millis(250));
-    sessions(&harness, 2);
-    let report = harness.flush();
-    assert_eq!(
-        report.stats.delivered(),
-        4,
-        "the probe and what follows: {report:?}"
+    let root = harness.run(|| info_span!("long"));
+    harness.run(|| drop(info_span!(parent: &root, "before").entered()));
+    assert!(
+        harness
+            .server
+            .wait_until(PATIENCE, |s| s.events().len() == 1)
     );
-    said_once(&harness.diagnostics, "accepts the API key again");
-    finish(harness);
+    harness.server.inject(Fault::status(404).times(usize::MAX));
+    harness.run(|| drop(info_span!(parent: &root, "after").entered()));
+    let _ = harness.guard.flush(Duration::from_secs(2));
+    let tail: Vec<(String, Option<u16>)> = harness
+        .server
+        .requests()
+        .iter()
+        .skip(2)
+        .map(|r| (r.path.clone(), r.status))
+        .collect();
+    assert_eq!(tail.len(), 2, "the batch, then one create: {tail:?}");
+    assert!(tail[0].0.ends_with("/events/batch") && tail[0].1 == Some(404));
+    assert_eq!(tail[1], ("/v1/sessions".to_owned(), Some(404)));
+    said_once(&harness.diagnostics, "refused the API key");
+    drop(root);
+    let stats = finish(harness);
+    assert_eq!(
+        stats.dropped.unauthorized, 2,
+        "after and the root: {stats:?}"
+    );
+}
+
+#[test]
+fn after_a_refused_key_an_accepted_probe_resumes_sending() {
+    // The key is refused once (as when it was rotated on the server and back), then accepted;
+    // a session create answered 404 is HoneyHive's refusal today.
+    for status in [403, 404] {
+        let server = Emulator::builder().with_api_key(KEY).start().unwrap();
+        server.inject(Fault::status(status));
+        let harness = Harness::on(server, |b| {
+            b.with_auth_retry_interval(Duration::from_millis(200))
+        });
+        sessions(&harness, 1);
+        let report = harness.flush();
+        assert_eq!(report.stats.dropped.unauthorized, 2, "{status}: {report:?}");
+        std::thread::sleep(Duration::from_millis(250));
+        sessions(&harness, 2);
+        let report = harness.flush();
+        assert_eq!(
+            report.stats.delivered(),
+            4,
+            "{status}: the probe and what follows: {report:?}"
+        );
+        said_once(&harness.diagnostics, "accepts the API key again");
+        finish(harness);
+    }
 }
 
 #[test]
