@@ -39,11 +39,10 @@ enum Refusals {
 
 impl Refusals {
     fn refuse(self, status: Option<u16>) -> bool {
-        match (self, status) {
-            (_, Some(401 | 403)) => true,
-            (Refusals::AuthOrNotFound, Some(404)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, status),
+            (_, Some(401 | 403)) | (Refusals::AuthOrNotFound, Some(404))
+        )
     }
 }
 
