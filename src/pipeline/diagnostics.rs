@@ -52,6 +52,18 @@ impl Diagnostics {
     /// Messages go to this subscriber from now on (else to the thread's default one); a start
     /// line waiting for it is given now.
     pub(crate) fn set_dispatch(&self, dispatch: WeakDispatch) {
+        // The layer hears of its subscriber (`on_register_dispatch`) before `tracing` has
+        // computed the levels and callsite interests that subscriber enables: a message sent at
+        // once could find every level still off, as it is before a process's first subscriber,
+        // and vanish (the start line was lost about once in twenty runs). Computing them again
+        // first, with that subscriber current, waits for the registration where there are
+        // several subscribers and agrees with it where there is one.
+        if let Some(subscriber) = dispatch.upgrade() {
+            tracing::dispatcher::with_default(
+                &subscriber,
+                tracing::callsite::rebuild_interest_cache,
+            );
+        }
         let announce = {
             let mut state = self.lock();
             state.dispatch = Some(dispatch);
