@@ -16,7 +16,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use uuid::Uuid;
 
 use crate::fields::SESSION_KEY;
-use crate::pipeline::{self, Bound, Producer};
+use crate::pipeline::{self, Bound, Producer, Reservation};
 use crate::recorded::{DraftValue, FieldValue, Fields, FinishedSpan, Name, Role, SessionSeed};
 use visitor::{Into, Recorder};
 
@@ -92,6 +92,9 @@ impl std::fmt::Debug for HoneyHiveLayer {
 pub(crate) struct SpanData {
     /// The root span, or the span that joined its session by id.
     owns_session: bool,
+    /// The room set aside for this span's close when its trace started here: it writes the
+    /// session's end, which is never dropped for room.
+    end_room: Option<Reservation>,
     started: Instant,
     pub(crate) span: Box<FinishedSpan>,
 }
@@ -386,12 +389,16 @@ where
             return;
         }
         // A trace starts here (a root, or a span joining a session by id): it is taken only
-        // while the queue is not refilling.
-        if (joined.is_some() || starts)
-            && let Some(bound) = producer.turning_away()
-        {
-            producer.recycle(finished);
-            return shed(&span, producer, bound);
+        // while the queue is not refilling, with room set aside for the span that ends it.
+        let mut end_room = None;
+        if joined.is_some() || starts {
+            match producer.reserve_end() {
+                Ok(room) => end_room = Some(room),
+                Err(bound) => {
+                    producer.recycle(finished);
+                    return shed(&span, producer, bound);
+                }
+            }
         }
         let (session, role, event_id, owns_session) = if let Some(session_id) = joined {
             let seed = SessionSeed {
@@ -430,6 +437,7 @@ where
         finished.start_ms = start_ms;
         span.extensions_mut().insert(SpanData {
             owns_session,
+            end_room,
             started: Instant::now(),
             span: finished,
         });
@@ -504,11 +512,15 @@ where
         };
         let SpanData {
             owns_session,
+            end_room,
             started,
             span: mut finished,
         } = data;
         finished.duration_ms = started.elapsed().as_secs_f64() * 1e3;
         finished.owns_joined_session = owns_session && finished.session.joined;
-        producer.send(finished);
+        match end_room {
+            Some(room) => producer.send_end(finished, room),
+            None => producer.send(finished),
+        }
     }
 }

@@ -178,8 +178,8 @@
 //! - **The application never waits.** Callbacks copy field values; a closing span is handed to
 //!   a bounded queue with `try_send`, which never blocks and takes no lock; the exporter is
 //!   woken only when an eighth of the capacity is held, else it looks on its own timer. At most
-//!   [`with_queue_capacity`](layer::Builder::with_queue_capacity) spans (2048), taking at most
-//!   [`with_queue_bytes`](layer::Builder::with_queue_bytes) (2 MiB), are held, queued or being
+//!   [`with_queue_capacity`](layer::Builder::with_queue_capacity) spans (32,768), taking at most
+//!   [`with_queue_bytes`](layer::Builder::with_queue_bytes) (64 MiB), are held, queued or being
 //!   sent: those bounds are exact, and a span that closes beyond them is dropped and
 //!   counted ([`Dropped::queue_full`], [`Dropped::queue_bytes`]). A slow or unreachable server costs the application
 //!   nothing.

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::wire::{Event, JsonObject};
+use crate::wire::Event;
 
 /// The largest event sent, in bytes of JSON.
 pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
@@ -127,53 +127,78 @@ pub(crate) fn json_size(value: &impl serde::Serialize) -> usize {
 /// naming its size, then the next largest, until it fits. Returns the event's size and how many
 /// values were cut. An event whose fixed fields alone exceed `max` keeps them.
 pub(crate) fn fit_event(event: &mut Event, max: usize) -> (usize, u32) {
-    let mut size = json_size(event);
+    let size = json_size(event);
     if size <= max {
         return (size, 0);
     }
-    // Every top-level value with its size, largest first; each cut saves its size less the
-    // marker's, so the event is measured once more only at the end.
-    let mut values: Vec<(usize, usize, String)> = Vec::new();
-    for index in 0..BUCKETS {
-        if let Some(map) = bucket_mut(event, index) {
-            values.extend(map.iter().map(|(k, v)| (json_size(v), index, k.clone())));
+    let buckets = [
+        Some(&mut event.inputs),
+        event.outputs.as_mut(),
+        event.config.as_mut(),
+        event.metadata.as_mut(),
+        event.metrics.as_mut(),
+        event.feedback.as_mut(),
+        event.user_properties.as_mut(),
+    ];
+    let values = buckets
+        .into_iter()
+        .flatten()
+        .flat_map(|map| map.values_mut());
+    let cut = cut_largest(values, size, max);
+    (json_size(event), cut)
+}
+
+/// Trims a structured value to at most `max` bytes of JSON by the event rule, as it is attached
+/// (so that it is held at the size it will be sent at): the largest entries of an object are
+/// replaced by a marker naming their size, largest first, until it fits; any other value too
+/// large is replaced whole. Returns how many values were cut.
+pub(crate) fn fit_value(value: &mut Value, max: usize) -> u32 {
+    let size = json_size(value);
+    if size <= max {
+        return 0;
+    }
+    let mut cut = 0;
+    if let Value::Object(map) = value {
+        cut = cut_largest(map.values_mut(), size, max);
+        if json_size(&*value) <= max {
+            return cut;
         }
     }
+    let size = json_size(&*value);
+    dismantle(std::mem::replace(value, Value::String(marker(size, max))));
+    cut.saturating_add(1)
+}
+
+/// What replaces a value of `bytes` cut for the `max`-byte event limit.
+fn marker(bytes: usize, max: usize) -> String {
+    format!("[cut: {bytes} bytes, over the {max}-byte event limit]")
+}
+
+/// Replaces `values`, largest first, by a marker naming their size until what holds them, of
+/// `size` bytes, fits in `max`; how many were cut. Each cut saves its size less the marker's, so
+/// nothing is measured again.
+fn cut_largest<'a>(
+    values: impl Iterator<Item = &'a mut Value>,
+    mut size: usize,
+    max: usize,
+) -> u32 {
+    let mut values: Vec<(usize, &mut Value)> = values.map(|v| (json_size(&*v), v)).collect();
     values.sort_by_key(|v| std::cmp::Reverse(v.0));
     let mut cut = 0u32;
-    for (bytes, index, key) in values {
+    for (bytes, slot) in values {
         if size <= max {
             break;
         }
-        let marker = format!("[cut: {bytes} bytes, over the {max}-byte event limit]");
+        let marker = marker(bytes, max);
         let saved = bytes.saturating_sub(json_size(&marker));
         if saved == 0 {
             break;
         }
-        if let Some(slot) = bucket_mut(event, index).and_then(|map| map.get_mut(&key)) {
-            dismantle(std::mem::replace(slot, Value::String(marker)));
-            size -= saved;
-            cut = cut.saturating_add(1);
-        }
+        dismantle(std::mem::replace(slot, Value::String(marker)));
+        size -= saved;
+        cut = cut.saturating_add(1);
     }
-    (json_size(event), cut)
-}
-
-/// How many object fields an event has ([`bucket_mut`]).
-const BUCKETS: usize = 7;
-
-/// An event's object fields, by index.
-fn bucket_mut(event: &mut Event, index: usize) -> Option<&mut JsonObject> {
-    match index {
-        0 => Some(&mut event.inputs),
-        1 => event.outputs.as_mut(),
-        2 => event.config.as_mut(),
-        3 => event.metadata.as_mut(),
-        4 => event.metrics.as_mut(),
-        5 => event.feedback.as_mut(),
-        6 => event.user_properties.as_mut(),
-        _ => None,
-    }
+    cut
 }
 
 /// Splits events of the given sizes into consecutive batches of at most `max_events` events and
@@ -204,7 +229,7 @@ pub(crate) fn batch_ends(sizes: &[usize], max_events: usize, max_bytes: usize) -
 mod tests {
     use serde_json::json;
 
-    use crate::wire::EventType;
+    use crate::wire::{EventType, JsonObject};
 
     use super::*;
 
@@ -276,6 +301,34 @@ mod tests {
     fn json_size_is_the_length_of_the_text() {
         let value = json!({"a": [1, "two", null], "é": "ü"});
         assert_eq!(json_size(&value), serde_json::to_vec(&value).unwrap().len());
+    }
+
+    #[test]
+    fn a_value_attached_over_the_event_limit_is_trimmed_by_the_event_rule() {
+        let big = "x".repeat(3000);
+        let mut value = json!({"document": big, "question": "why?", "pages": ["y".repeat(1500)]});
+        assert_eq!(
+            fit_value(&mut value.clone(), 2000),
+            1,
+            "the largest is enough"
+        );
+        assert_eq!(fit_value(&mut value, 1000), 2, "then the next largest");
+        assert_eq!(value["question"], "why?", "what fits stays");
+        assert_eq!(
+            value["document"],
+            "[cut: 3002 bytes, over the 1000-byte event limit]"
+        );
+        assert!(json_size(&value) <= 1000);
+        // Not an object: replaced whole; within the limit: untouched.
+        let mut text = json!("z".repeat(5000));
+        assert_eq!(fit_value(&mut text, 2000), 1);
+        assert_eq!(
+            text,
+            json!("[cut: 5002 bytes, over the 2000-byte event limit]")
+        );
+        let mut small = json!({"a": 1});
+        assert_eq!(fit_value(&mut small, 2000), 0);
+        assert_eq!(small, json!({"a": 1}));
     }
 
     #[test]

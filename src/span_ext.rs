@@ -175,11 +175,16 @@ fn apply(span: &tracing::Span, target: Target, enrichment: Enrichment) {
         let Some(with_span) = layer.span_access() else {
             return;
         };
-        // Bounded before the span's extensions are locked: the walk is as long as the value.
+        // Bounded before the span's extensions are locked (the walks are as long as the value):
+        // its depth, and its size to the event limit, so that it is held at the size it will
+        // be sent at and never costs its event the room it would not need.
         let cut: u32 = enrichment
             .iter_mut()
             .flat_map(|e| e.values.iter_mut())
-            .map(|(_, value)| limits::bound_depth(value, limits::MAX_DEPTH))
+            .map(|(_, value)| {
+                limits::bound_depth(value, limits::MAX_DEPTH)
+                    + limits::fit_value(value, limits::MAX_EVENT_BYTES)
+            })
             .sum();
         with_span(dispatch, id, target, &mut |data| {
             let Some(Enrichment { values, error }) = enrichment.take() else {

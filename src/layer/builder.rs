@@ -19,13 +19,14 @@ const DEFAULT_SOURCE: &str = "dev";
 const DEFAULT_BATCH_SIZE: usize = 100;
 /// Default longest time an event waits before it is sent.
 const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// Default number of finished spans held at once, queued or being sent: the OpenTelemetry SDK's
-/// default queue. A steady 40 000 spans/s on loopback loses none (BENCHMARKS.md).
-const DEFAULT_QUEUE_CAPACITY: usize = 2048;
-/// Default bytes the finished spans held at once may take: about 1,400 spans of the benchmark's
-/// workload (a 200-byte prompt each), which a steady 40 000 spans/s on loopback fills with no
-/// loss, in a peak RSS below the OpenTelemetry SDK's own under a flood (BENCHMARKS.md).
-const DEFAULT_QUEUE_BYTES: usize = 2 * 1024 * 1024;
+/// Default number of finished spans held at once, queued or being sent (and ends of open
+/// sessions, whose room is set aside): 10,000 conversations open at once in a chat server, or a
+/// turn of 30,000 tool calls, fit. The byte budget, not this, bounds memory.
+const DEFAULT_QUEUE_CAPACITY: usize = 32 * 1024;
+/// Default bytes the finished spans held at once may take: sized for LLM payloads — 60 model
+/// turns of 600 KB each closing together fit, and so do 50 events of the 1 MiB the size policy
+/// keeps. It is what memory is bounded by; `BENCHMARKS.md` measures peak RSS against it.
+const DEFAULT_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// The smallest byte budget accepted.
 const MIN_QUEUE_BYTES: usize = 64 * 1024;
 /// Default time between two tries of an API key the server refused.
@@ -61,8 +62,8 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | flush interval | [`with_flush_interval`](Self::with_flush_interval) | `HH_FLUSH_INTERVAL` (seconds) | 1 s |
 /// | diagnostics at start | [`with_verbose`](Self::with_verbose) | `HH_VERBOSE` | off |
 /// | send nothing | [`with_disabled`](Self::with_disabled) | `HH_DISABLE_TRACING` | off |
-/// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 2048 spans |
-/// | bytes held | [`with_queue_bytes`](Self::with_queue_bytes) | | 2 MiB |
+/// | spans held | [`with_queue_capacity`](Self::with_queue_capacity) | | 32,768 spans |
+/// | bytes held | [`with_queue_bytes`](Self::with_queue_bytes) | | 64 MiB |
 /// | shutdown deadline | [`with_shutdown_timeout`](Self::with_shutdown_timeout) | | 5 s |
 /// | field size | [`with_max_field_bytes`](Self::with_max_field_bytes) | | 256 KiB |
 /// | events kept per span | [`with_max_events_per_span`](Self::with_max_events_per_span) | | 32 |
@@ -233,8 +234,12 @@ impl<T> Builder<T> {
     /// session of its own, and a span turned away costs the application thread no recording.
     /// A load the exporter keeps up with never fills the queue, and loses nothing.
     ///
-    /// Default: 2048, the OpenTelemetry SDK's; raise it (and the byte budget) for bursts longer
-    /// than the exporter can absorb, at the cost of memory (`BENCHMARKS.md` measures both).
+    /// When a trace starts (a root span, or a span joining a session by id), room for the span
+    /// that ends it is set aside, so that an admitted session always gets its end, outputs and
+    /// duration: each session open counts one span here until its root closes.
+    ///
+    /// Default: 32,768 (10,000 conversations open at once fit, with their events); the byte
+    /// budget ([`with_queue_bytes`](Self::with_queue_bytes)) is what bounds memory.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.o.queue_capacity = Some(capacity);
         self
@@ -245,10 +250,21 @@ impl<T> Builder<T> {
     /// whatever the spans carry. A span that closes when it would not fit is dropped and counted
     /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
     /// whole budget. A spent budget turns new traces away as a full queue does
-    /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB. Default: 2 MiB,
-    /// about 1,400 spans with a 200-byte prompt each; raise it for longer bursts, or for spans
-    /// that carry more than that alone (values are cut to the field and event limits only as
-    /// the span is sent, so a span is held at its full size until then).
+    /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB.
+    ///
+    /// Values are held at the size the size policy lets them have ([`limits`](crate::limits)):
+    /// text is cut to the field limit as it is recorded, and a structured value attached with
+    /// [`HoneyHiveSpanExt`](crate::HoneyHiveSpanExt) larger than the 1 MiB event limit is
+    /// trimmed as it is attached, so no event is dropped whole for one large value. The end of
+    /// a session that was admitted is never dropped for room (see
+    /// [`with_queue_capacity`](Self::with_queue_capacity)): when the budget is spent as it
+    /// closes, it goes with its ids, name and times but without its values, noted in its
+    /// metadata and counted in [`Stats::fields_truncated`](crate::Stats::fields_truncated).
+    ///
+    /// Default: 64 MiB, sized for LLM payloads (60 model turns of 600 KB each closing together
+    /// fit). Memory stays within about the budget plus the events being sent (their encoded
+    /// requests, at most `with_max_concurrent_requests` × 4 MiB) plus a few MiB of fixed cost;
+    /// `BENCHMARKS.md` measures peak RSS at three loads.
     pub fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.o.queue_bytes = Some(bytes);
         self

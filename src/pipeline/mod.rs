@@ -28,6 +28,7 @@ mod gate;
 mod job;
 mod pool;
 mod retry;
+mod room;
 mod sender;
 mod session;
 mod stats;
@@ -48,6 +49,7 @@ use crate::client::Client;
 use crate::config::ApiKey;
 use crate::recorded::FinishedSpan;
 pub(crate) use retry::RetryPolicy;
+pub(crate) use room::Reservation;
 use stats::{Counters, add};
 pub use stats::{Dropped, FlushError, Outcomes, Report, Stats};
 pub(crate) use worker::Config as WorkerConfig;
@@ -175,6 +177,15 @@ impl Shared {
         })
     }
 
+    /// `bound` was reached: new traces are turned away until the queue drains.
+    fn mark_filled(&self, bound: Bound) {
+        let filled = match bound {
+            Bound::Count => FULL_COUNT,
+            Bound::Bytes => FULL_BYTES,
+        };
+        self.filled.store(filled, Ordering::Relaxed);
+    }
+
     /// `n` spans held, of `bytes` in all, are settled: room for as many more.
     pub(crate) fn release(&self, n: usize, bytes: usize) {
         self.held.fetch_sub(n, Ordering::AcqRel);
@@ -280,7 +291,7 @@ impl Producer {
         let before = shared.held.fetch_add(1, Ordering::AcqRel);
         if before >= shared.capacity {
             shared.held.fetch_sub(1, Ordering::AcqRel);
-            shared.filled.store(FULL_COUNT, Ordering::Relaxed);
+            shared.mark_filled(Bound::Count);
             self.turn_away(span, Bound::Count);
             return;
         }
@@ -290,17 +301,25 @@ impl Producer {
             shared.release(1, bytes);
             // A span larger than the whole budget says nothing about how full the queue is.
             if bytes <= shared.max_bytes {
-                shared.filled.store(FULL_BYTES, Ordering::Relaxed);
+                shared.mark_filled(Bound::Bytes);
             }
             self.turn_away(span, Bound::Bytes);
             return;
         }
+        self.queue_admitted(span, before + 1);
+    }
+
+    /// Queues a span whose room is counted in the bounds (`held`, and its `held_bytes`); `held`
+    /// spans were held once its room was taken, which wakes the exporter at the mark.
+    fn queue_admitted(&self, span: Box<FinishedSpan>, held: usize) {
+        let shared = &*self.shared;
+        let bytes = span.held_bytes;
         // The queue holds `capacity` spans and at most `capacity` are held: it has room, and the
         // exporter keeps it connected until it closes, which waits for this call to end.
         match self.spans.try_send(span) {
             Ok(()) => {
                 add(&shared.counters.spans_queued, 1);
-                if before + 1 == shared.wake_at {
+                if held == shared.wake_at {
                     let _ = self.control.send(Control::Wake);
                 }
             }

@@ -79,8 +79,8 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(setup.worker.batch_size, 100);
     assert_eq!(setup.worker.flush_interval, Duration::from_secs(1));
     assert_eq!(setup.worker.max_in_flight, 8);
-    assert_eq!(setup.capacity, 2048);
-    assert_eq!(setup.max_bytes, 2 * 1024 * 1024);
+    assert_eq!(setup.capacity, 32 * 1024);
+    assert_eq!(setup.max_bytes, 64 * 1024 * 1024);
     assert_eq!(setup.auth_retry_interval, Duration::from_secs(60));
     assert_eq!(setup.shutdown_timeout, Duration::from_secs(5));
     assert_eq!(setup.retry.max_elapsed, Duration::from_secs(120));
