@@ -47,7 +47,8 @@
 //! `TP_ROUNDS` (default 3) sets the rounds. Arguments after `--` pick modes and subjects (default
 //! all); arguments this bench does not know are ignored, and when none is known it runs nothing
 //! (so that a criterion filter meant for `span_cost` does not start it). The child removes
-//! `HH_API_KEY`, `HH_API_URL`, `HH_DISABLE_TRACING`, `OTEL_SDK_DISABLED` and
+//! the API key and URL variables (`HH_INGESTION_API_KEY`, `HH_PROJECT_API_KEY`, `HH_API_KEY`,
+//! `HH_DATA_PLANE_URL`, `HH_API_URL`), `HH_DISABLE_TRACING`, `OTEL_SDK_DISABLED` and
 //! `OTEL_EXPORTER_OTLP_*`, and keeps other `HH_*` and `OTEL_*` settings, which the header lists.
 //! The default run takes 3 to 4 minutes on 2 cores:
 //!
@@ -552,7 +553,13 @@ struct Sample {
 fn dropped_variable(name: &str) -> bool {
     matches!(
         name,
-        "HH_API_KEY" | "HH_API_URL" | "HH_DISABLE_TRACING" | "OTEL_SDK_DISABLED"
+        "HH_INGESTION_API_KEY"
+            | "HH_PROJECT_API_KEY"
+            | "HH_API_KEY"
+            | "HH_DATA_PLANE_URL"
+            | "HH_API_URL"
+            | "HH_DISABLE_TRACING"
+            | "OTEL_SDK_DISABLED"
     ) || name.starts_with("OTEL_EXPORTER_OTLP_")
 }
 

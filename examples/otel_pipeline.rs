@@ -6,9 +6,10 @@
 //! same traces. Two turns of one conversation carry its id in baggage, so both traces land in
 //! one HoneyHive session. Nothing reaches a real model: replies are canned.
 //!
-//! With `HH_API_KEY` unset it starts the local HoneyHive-compatible server in-process, sends
-//! there, and prints what the server received as a waterfall. With `HH_API_KEY` set it sends to
-//! HoneyHive (at `HH_API_URL` when set). It exits non-zero unless everything it produced was
+//! With no API key set (`HH_INGESTION_API_KEY`, `HH_PROJECT_API_KEY`, `HH_API_KEY`) it starts
+//! the local HoneyHive-compatible server in-process, sends there, and prints what the server
+//! received as a waterfall. With a key set it sends to HoneyHive (at `HH_DATA_PLANE_URL` or
+//! `HH_API_URL` when set). It exits non-zero unless everything it produced was
 //! delivered.
 //!
 //! ```text
@@ -35,9 +36,10 @@ const TURNS: [(&str, u32); 2] = [
 ];
 
 fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let local = match std::env::var("HH_API_KEY") {
-        Ok(key) if !key.trim().is_empty() => None,
-        _ => Some(Emulator::builder().start()?),
+    // A key in HH_INGESTION_API_KEY, HH_PROJECT_API_KEY or HH_API_KEY sends to HoneyHive.
+    let local = match tracing_honeyhive::config::resolve_api_key(None)? {
+        Some(_) => None,
+        None => Some(Emulator::builder().start()?),
     };
     let mut builder = HoneyHiveExporter::builder().with_source("otel-example");
     if let Some(server) = &local {
@@ -85,8 +87,7 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         None => println!(
             "\nSent {} events to {}",
             stats.events_sent,
-            std::env::var("HH_API_URL")
-                .unwrap_or_else(|_| "https://api.dp1.us.honeyhive.ai".into())
+            tracing_honeyhive::Client::builder().build()?.api_url()
         ),
     }
     println!(

@@ -4,9 +4,10 @@
 //! messages and token counts, tool calls — one of which fails. Nothing reaches a real model: the
 //! replies are canned and the latencies simulated.
 //!
-//! With `HH_API_KEY` unset it starts the local HoneyHive-compatible server in-process, sends
-//! there, and prints what the server received as a waterfall. With `HH_API_KEY` set it sends to
-//! HoneyHive (at `HH_API_URL` when set) and prints where. It exits non-zero unless everything it
+//! With no API key set (`HH_INGESTION_API_KEY`, `HH_PROJECT_API_KEY`, `HH_API_KEY`) it starts
+//! the local HoneyHive-compatible server in-process, sends there, and prints what the server
+//! received as a waterfall. With a key set it sends to HoneyHive (at `HH_DATA_PLANE_URL` or
+//! `HH_API_URL` when set) and prints where. It exits non-zero unless everything it
 //! produced was delivered.
 //!
 //! ```text
@@ -32,9 +33,10 @@ const TURNS: [(&str, u32); 3] = [
 
 #[tokio::main]
 async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let local = match std::env::var("HH_API_KEY") {
-        Ok(key) if !key.trim().is_empty() => None,
-        _ => Some(Emulator::builder().start()?),
+    // A key in HH_INGESTION_API_KEY, HH_PROJECT_API_KEY or HH_API_KEY sends to HoneyHive.
+    let local = match tracing_honeyhive::config::resolve_api_key(None)? {
+        Some(_) => None,
+        None => Some(Emulator::builder().start()?),
     };
     let mut builder = HoneyHiveLayer::builder().with_source("quickstart");
     if let Some(server) = &local {
@@ -65,8 +67,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             "\nSent {} sessions and {} events to {}",
             stats.sessions_sent,
             stats.events_sent,
-            std::env::var("HH_API_URL")
-                .unwrap_or_else(|_| "https://api.dp1.us.honeyhive.ai".into())
+            tracing_honeyhive::Client::builder().build()?.api_url()
         ),
     }
     println!(

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 use uuid::Uuid;
 
-use crate::config::ApiKey;
+use crate::config::{ApiKey, KeySource};
 use crate::error::Error;
 use crate::wire::{
     CreateSession, CreateSessionResponse, ErrorBody, Event, EventBatch, EventBatchResponse,
@@ -36,7 +36,7 @@ const EXCERPT_CHARS: usize = 200;
 ///
 /// let client = Client::builder()
 ///     .with_api_key("hh_doc")
-///     .with_api_url(server.url()) // else HH_API_URL, else HoneyHive's data plane
+///     .with_api_url(server.url()) // else HH_DATA_PLANE_URL, HH_API_URL, HoneyHive's data plane
 ///     .build()?;
 ///
 /// let mut session = CreateSession::default();
@@ -56,7 +56,7 @@ pub struct Client {
     base: Url,
     api_key: Option<ApiKey>,
     /// Where the key came from, to say so without showing it.
-    key_source: &'static str,
+    key_source: Option<KeySource>,
     timeout: Duration,
     client_headers: bool,
     /// What every request carries, built once ([`Client::headers`]); `None` when the key cannot
@@ -80,14 +80,22 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The API key requests carry, if any.
-    pub(crate) fn api_key(&self) -> Option<&ApiKey> {
+    /// The API key requests carry, if any; it shows only masked.
+    pub fn api_key(&self) -> Option<&ApiKey> {
         self.api_key.as_ref()
     }
 
-    /// Where the API key came from, in words: `with_api_key`, `HH_API_KEY`, … — never the key.
+    /// Where the API key came from: `with_api_key`, or which of `HH_INGESTION_API_KEY`,
+    /// `HH_PROJECT_API_KEY` and `HH_API_KEY` (see [`ClientBuilder`]); `None` without a key.
+    pub fn api_key_source(&self) -> Option<KeySource> {
+        self.key_source
+    }
+
+    /// Where the API key came from, in words for a log line: `from HH_PROJECT_API_KEY`, `given
+    /// with with_api_key`, … — never the key.
     pub(crate) fn key_source(&self) -> &'static str {
         self.key_source
+            .map_or("none was given", KeySource::describe)
     }
 
     /// The same client sending `key` (checked with [`ApiKey::is_sendable`]), given later by the
@@ -96,7 +104,7 @@ impl Client {
         Client {
             headers: Client::headers(Some(&key), self.client_headers),
             api_key: Some(key),
-            key_source: "given with Handle::set_api_key",
+            key_source: Some(KeySource::Replaced),
             ..self.clone()
         }
     }

@@ -21,7 +21,8 @@
 //! # let server = tracing_honeyhive::emulator::Emulator::builder().start().unwrap();
 //! # let builder = HoneyHiveLayer::builder().with_api_url(server.url());
 //!
-//! // HH_API_KEY, HH_API_URL, HH_SOURCE, … configure it; see the builder for every setting.
+//! // HH_INGESTION_API_KEY (or HH_PROJECT_API_KEY), HH_DATA_PLANE_URL, HH_SOURCE, … configure
+//! // it; see the builder for every setting.
 //! # /*
 //! let (layer, guard) = HoneyHiveLayer::builder().build()?;
 //! # */
@@ -56,7 +57,7 @@
 //! ```
 //!
 //! To try it without a HoneyHive account, run the crate's example, which starts the local
-//! HoneyHive-compatible server ([`emulator`], feature `emulator`) when `HH_API_KEY` is unset:
+//! HoneyHive-compatible server ([`emulator`], feature `emulator`) when no API key is set:
 //! `cargo run --example quickstart --features emulator`.
 //!
 //! # From spans to sessions and events
@@ -146,8 +147,11 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `HH_API_KEY` | API key, sent as `Authorization: Bearer` | none; required unless the URL is loopback |
-//! | `HH_API_URL` | base URL of the data plane | `https://api.dp1.us.honeyhive.ai` |
+//! | `HH_INGESTION_API_KEY` | API key, sent as `Authorization: Bearer`: an ingestion key (`hh_ingst_…`), made for exactly the writes this crate sends | none |
+//! | `HH_PROJECT_API_KEY` | API key when `HH_INGESTION_API_KEY` is unset: a project key | none |
+//! | `HH_API_KEY` | the older name of `HH_PROJECT_API_KEY`, read last | none; a key is required unless the URL is loopback |
+//! | `HH_DATA_PLANE_URL` | base URL of the data plane | `https://api.dp1.us.honeyhive.ai` |
+//! | `HH_API_URL` | the older name of `HH_DATA_PLANE_URL`, read after it | |
 //! | `HH_API_TIMEOUT` | per-request timeout, in seconds | 10 |
 //! | `HH_SOURCE` | `source` of sessions and events | `dev` |
 //! | `HH_SESSION_NAME` | name of sessions that give none | the root span's name |
@@ -159,7 +163,14 @@
 //! | `HH_LOGS_LEVEL` | the most verbose events kept in `metadata.logs` (`trace` … `error`, `off`) | `info` |
 //! | `HH_CAPTURE_CONTENT` | send message content (prompts, answers, tool arguments and results) | on |
 //!
-//! A value given to a builder wins over the variable; an empty variable counts as unset.
+//! A value given to a builder wins over the variable; an empty or blank variable counts as
+//! unset. The key is `with_api_key`, else `HH_INGESTION_API_KEY`, else `HH_PROJECT_API_KEY`,
+//! else `HH_API_KEY`, trimmed; the URL is `with_api_url`, else `HH_DATA_PLANE_URL`, else
+//! `HH_API_URL` — the order of HoneyHive's TypeScript SDK and CLI, and of the `honeyhive`
+//! command line ([`config::resolve_api_key`]). A key whose prefix declares a kind it does not
+//! have (a cut `hh_ingst_` key), a fine-grained key, which cannot send traces (`hh_fgdp_…`), or
+//! anything but an ingestion key in `HH_INGESTION_API_KEY` is refused by `build()`, naming the
+//! variable and never quoting the key.
 //!
 //! # Privacy
 //!

@@ -3,16 +3,30 @@
 use std::time::Duration;
 
 use super::Client;
-use crate::config::{self, ApiKey, DEFAULT_API_URL, DEFAULT_TIMEOUT, EnvLookup};
+use crate::config::{self, ApiKey, DEFAULT_TIMEOUT, EnvLookup};
 use crate::error::Error;
 
 /// Builds a [`Client`].
 ///
-/// | setting | builder method | environment variable | default |
+/// Each setting resolves once, in [`build`](Self::build): a value given here, else the first
+/// of its environment variables that is set (an empty or blank one counts as unset), else the
+/// default.
+///
+/// | setting | builder method | environment variables, first set wins | default |
 /// |---|---|---|---|
-/// | API key | [`with_api_key`](Self::with_api_key) | `HH_API_KEY` | none: required unless the URL is loopback |
-/// | base URL | [`with_api_url`](Self::with_api_url) | `HH_API_URL` | `https://api.dp1.us.honeyhive.ai` |
+/// | API key | [`with_api_key`](Self::with_api_key) | `HH_INGESTION_API_KEY`, `HH_PROJECT_API_KEY`, `HH_API_KEY` | none: required unless the URL is loopback |
+/// | base URL | [`with_api_url`](Self::with_api_url) | `HH_DATA_PLANE_URL`, `HH_API_URL` | `https://api.dp1.us.honeyhive.ai` |
 /// | request timeout | [`with_timeout`](Self::with_timeout) | `HH_API_TIMEOUT` (seconds) | 10 s |
+///
+/// The variables are those of HoneyHive's TypeScript SDK and CLI. `HH_INGESTION_API_KEY` holds
+/// an ingestion key (`hh_ingst_…`), which HoneyHive makes for exactly the writes this crate
+/// sends (creating sessions, sending and updating events); `HH_PROJECT_API_KEY` a project key;
+/// `HH_API_KEY` is the older name of `HH_PROJECT_API_KEY`, read last; `HH_API_URL` is the
+/// older name of `HH_DATA_PLANE_URL`. Keys are trimmed. A key is refused at build, with an
+/// [`Error::InvalidConfig`] naming the method or variable it came from and never quoting it,
+/// when its prefix declares a kind it does not have, when it is a fine-grained key that cannot
+/// send traces, or when `HH_INGESTION_API_KEY` holds anything but an ingestion key; see
+/// [`config::resolve_api_key`]. A URL that cannot be used is refused naming its variable too.
 #[derive(Default, Clone)]
 #[must_use]
 pub struct ClientBuilder {
@@ -36,14 +50,15 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The API key, sent as `Authorization: Bearer`. Default: `HH_API_KEY`.
+    /// The API key, sent as `Authorization: Bearer`; a blank one counts as unset. Default:
+    /// `HH_INGESTION_API_KEY`, else `HH_PROJECT_API_KEY`, else `HH_API_KEY`.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(ApiKey::new(key));
         self
     }
 
     /// The base URL, such as a dedicated data plane or a local server.
-    /// Default: `HH_API_URL`, else `https://api.dp1.us.honeyhive.ai`.
+    /// Default: `HH_DATA_PLANE_URL`, else `HH_API_URL`, else `https://api.dp1.us.honeyhive.ai`.
     pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = Some(url.into());
         self
@@ -84,32 +99,19 @@ impl ClientBuilder {
     }
 
     pub(crate) fn build_with_env(self, env: EnvLookup<'_>) -> Result<Client, Error> {
-        let url = config::env_or(self.api_url, env, "HH_API_URL")
-            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        let base = config::parse_base_url(&url, self.allow_insecure_http)?;
-        let (api_key, key_source) = match self.api_key {
-            Some(key) => (Some(key), "given with with_api_key"),
-            None => (
-                config::env_or(None, env, "HH_API_KEY").map(ApiKey::new),
-                "from HH_API_KEY",
-            ),
-        };
-        let api_key = api_key.filter(|key| !key.expose().is_empty());
-        match &api_key {
-            Some(key) if !key.is_sendable() => {
-                return Err(Error::config(
-                    "api_key (HH_API_KEY)",
-                    "contains characters not allowed in an HTTP header",
-                ));
-            }
-            None if !config::is_loopback(&base) => {
-                return Err(Error::config(
-                    "api_key (HH_API_KEY)",
-                    format!("no API key for {url}: set HH_API_KEY or call with_api_key"),
-                ));
-            }
-            _ => {}
+        let base = config::resolve_base_url(self.api_url, env, self.allow_insecure_http)?;
+        let resolved = config::resolve_api_key_with(self.api_key, env)?;
+        if resolved.is_none() && !config::is_loopback(&base) {
+            return Err(Error::config(
+                "api_key (with_api_key, HH_INGESTION_API_KEY, HH_PROJECT_API_KEY, HH_API_KEY)",
+                format!(
+                    "no API key for {}: set HH_INGESTION_API_KEY (an ingestion key) or \
+                     HH_PROJECT_API_KEY, or call with_api_key",
+                    base.as_str().trim_end_matches('/')
+                ),
+            ));
         }
+        let (api_key, key_source) = resolved.unzip();
         let timeout = match (self.timeout, config::env_or(None, env, "HH_API_TIMEOUT")) {
             (Some(timeout), _) if timeout.is_zero() => {
                 return Err(Error::config("timeout", "must be longer than zero"));

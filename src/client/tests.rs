@@ -3,8 +3,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 
 use super::*;
-use crate::config::DEFAULT_TIMEOUT;
 use crate::config::test_env as env;
+use crate::config::{DEFAULT_TIMEOUT, KeySource};
 
 #[test]
 fn defaults_apply_when_nothing_is_set() {
@@ -57,6 +57,108 @@ fn a_missing_key_is_refused_except_for_a_local_server() {
     let empty = env(&[("HH_API_KEY", ""), ("HH_API_URL", "http://127.0.0.1:9")]);
     let local = Client::builder().build_with_env(&empty).unwrap();
     assert!(local.api_key.is_none());
+}
+
+/// A whole ingestion key.
+fn ingestion_key() -> String {
+    format!(
+        "hh_ingst_{}_{}",
+        "Id0123456789abcdefghijkl",
+        "s3cr3t-_".repeat(8)
+    )
+}
+
+#[test]
+fn the_builder_takes_the_key_and_url_in_the_documented_order_and_says_where_from() {
+    let ing = ingestion_key();
+    let (i, p, l) = (
+        ("HH_INGESTION_API_KEY", ing.as_str()),
+        ("HH_PROJECT_API_KEY", "hh_project_key_0123"),
+        ("HH_API_KEY", "hh_legacy_key_0123"),
+    );
+    let (dp, api) = (
+        ("HH_DATA_PLANE_URL", "https://dp.example.com"),
+        ("HH_API_URL", "https://api.example.com"),
+    );
+    let cases = [
+        (
+            vec![i, p, l, dp, api],
+            &ing[..],
+            KeySource::IngestionVar,
+            dp.1,
+        ),
+        (vec![p, l, dp, api], p.1, KeySource::ProjectVar, dp.1),
+        (vec![l, api], l.1, KeySource::LegacyVar, api.1),
+        (
+            vec![
+                ("HH_INGESTION_API_KEY", " "),
+                l,
+                ("HH_DATA_PLANE_URL", ""),
+                api,
+            ],
+            l.1,
+            KeySource::LegacyVar,
+            api.1,
+        ),
+    ];
+    for (pairs, key, source, url) in cases {
+        let client = Client::builder()
+            .build_with_env(&env(&pairs))
+            .unwrap_or_else(|e| panic!("{pairs:?}: {e}"));
+        assert_eq!(client.api_key().unwrap().expose(), key, "{pairs:?}");
+        assert_eq!(client.api_key_source(), Some(source), "{pairs:?}");
+        assert_eq!(client.api_url(), url, "{pairs:?}");
+    }
+    let given = Client::builder()
+        .with_api_key("hh_given_key_0123")
+        .with_api_url("https://given.example.com")
+        .build_with_env(&env(&[i, p, l, dp, api]))
+        .unwrap();
+    assert_eq!(given.api_key_source(), Some(KeySource::Given));
+    assert_eq!(given.key_source(), "given with with_api_key");
+    assert_eq!(given.api_url(), "https://given.example.com");
+    let replaced = given.with_replaced_key(ApiKey::new("hh_new_key_0123"));
+    assert_eq!(replaced.api_key_source(), Some(KeySource::Replaced));
+}
+
+#[test]
+fn a_bad_key_or_url_in_the_environment_is_refused_by_build_naming_the_variable() {
+    let short = &ingestion_key()[..50];
+    let cases = [
+        ("HH_INGESTION_API_KEY", short, "HH_INGESTION_API_KEY"),
+        (
+            "HH_INGESTION_API_KEY",
+            "hh_project_key_0123",
+            "HH_INGESTION_API_KEY",
+        ),
+        ("HH_PROJECT_API_KEY", short, "HH_PROJECT_API_KEY"),
+        (
+            "HH_API_KEY",
+            "hh_fgdp_Id0123456789abcdefghijkl_x",
+            "HH_API_KEY",
+        ),
+        (
+            "HH_DATA_PLANE_URL",
+            "http://dp.example.com",
+            "HH_DATA_PLANE_URL",
+        ),
+        ("HH_API_URL", "not a url", "HH_API_URL"),
+    ];
+    for (name, value, named) in cases {
+        // A URL is judged with a good key at hand; a key variable alone.
+        let mut pairs = vec![(name, value)];
+        if name.ends_with("URL") {
+            pairs.push(("HH_PROJECT_API_KEY", "hh_fine_0123"));
+        }
+        let err = Client::builder().build_with_env(&env(&pairs)).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidConfig { field, .. } if *field == named),
+            "{name}: {err}"
+        );
+        if name.ends_with("KEY") {
+            assert!(!err.to_string().contains(&value[9..]), "{err}");
+        }
+    }
 }
 
 #[test]

@@ -48,12 +48,13 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// an OpenTelemetry exporter, `HoneyHiveExporter`: both are set up the same way.
 ///
 /// Every setting resolves once, in [`build`](Self::build): a value given here, else its
-/// environment variable (an empty one counts as unset), else the default.
+/// environment variable (an empty or blank one counts as unset; where several are listed, the
+/// first one set), else the default.
 ///
 /// | setting | method | environment | default |
 /// |---|---|---|---|
-/// | API key | [`with_api_key`](Self::with_api_key) | `HH_API_KEY` | required, except for a loopback URL |
-/// | base URL | [`with_api_url`](Self::with_api_url) | `HH_API_URL` | `https://api.dp1.us.honeyhive.ai` |
+/// | API key | [`with_api_key`](Self::with_api_key) | `HH_INGESTION_API_KEY`, `HH_PROJECT_API_KEY`, `HH_API_KEY` | required, except for a loopback URL |
+/// | base URL | [`with_api_url`](Self::with_api_url) | `HH_DATA_PLANE_URL`, `HH_API_URL` | `https://api.dp1.us.honeyhive.ai` |
 /// | request timeout | [`with_timeout`](Self::with_timeout) | `HH_API_TIMEOUT` (seconds) | 10 s |
 /// | source | [`with_source`](Self::with_source) | `HH_SOURCE` | `dev` |
 /// | session name | [`with_session_name`](Self::with_session_name) | `HH_SESSION_NAME` | the root span's name |
@@ -76,6 +77,14 @@ const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 /// | refused key tried again | [`with_auth_retry_interval`](Self::with_auth_retry_interval) | | 60 s |
 /// | session roots (layer only) | `with_session_roots` | | every root span |
 /// | wait for a trace's root (exporter only) | `with_root_wait` | | 10 s |
+///
+/// The API key and the base URL resolve as the [`ClientBuilder`] resolves them, which the layer
+/// and the exporter both build on: an ingestion key (`hh_ingst_…`, `HH_INGESTION_API_KEY`) is
+/// made for exactly the writes they send and comes before a project key
+/// (`HH_PROJECT_API_KEY`, or its older name `HH_API_KEY`); `HH_DATA_PLANE_URL` comes before its
+/// older name `HH_API_URL`. A key whose prefix declares a kind it does not have, a fine-grained
+/// key that cannot send traces (`hh_fgdp_…`), or anything but an ingestion key in
+/// `HH_INGESTION_API_KEY` is refused by `build`, naming the variable and never quoting the key.
 #[must_use]
 pub struct Builder<T = HoneyHiveLayer> {
     o: Options,
@@ -140,14 +149,15 @@ impl<T> Builder<T> {
         self.o.root_wait = Some(wait);
     }
 
-    /// The API key. Default: `HH_API_KEY`.
+    /// The API key. Default: `HH_INGESTION_API_KEY`, else `HH_PROJECT_API_KEY`, else
+    /// `HH_API_KEY`.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.o.client = self.o.client.with_api_key(key);
         self
     }
 
-    /// The base URL of HoneyHive's data plane, or of a local server. Default: `HH_API_URL`,
-    /// else `https://api.dp1.us.honeyhive.ai`.
+    /// The base URL of HoneyHive's data plane, or of a local server. Default:
+    /// `HH_DATA_PLANE_URL`, else `HH_API_URL`, else `https://api.dp1.us.honeyhive.ai`.
     pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
         self.o.client = self.o.client.with_api_url(url);
         self
@@ -207,7 +217,8 @@ impl<T> Builder<T> {
         self
     }
 
-    /// Logs where spans go (URL and masked key) when the exporter starts. Default:
+    /// Logs where spans go when the exporter starts: the URL, the masked key and the setting
+    /// the key came from (such as `HH_INGESTION_API_KEY`), never the key. Default:
     /// `HH_VERBOSE`, else off.
     pub fn with_verbose(mut self, verbose: bool) -> Self {
         self.o.verbose = Some(verbose);
@@ -446,11 +457,12 @@ impl<T> Builder<T> {
             None => flag(env, "HH_VERBOSE")?.unwrap_or(false),
         };
         let announce = verbose.then(|| {
-            let key = client
-                .api_key()
-                .map_or_else(|| "none".to_owned(), |key| key.masked());
+            let key = match client.api_key() {
+                Some(key) => format!("API key {} {}", key.masked(), client.key_source()),
+                None => "no API key".to_owned(),
+            };
             format!(
-                "tracing-honeyhive {} sends to {} with API key {key}",
+                "tracing-honeyhive {} sends to {} with {key}",
                 env!("CARGO_PKG_VERSION"),
                 client.api_url()
             )

@@ -297,7 +297,7 @@ fn usage_errors_exit_2_and_a_missing_key_is_named() {
         "sessions",
         "create",
     ])
-    .refused(2, &["api_url"]);
+    .refused(2, &["--api-url"]);
 }
 
 /// Runs `command` with `stdin`, and kills it if it has not finished within `patience`: a

@@ -13,6 +13,7 @@ mod create;
 mod filename;
 mod get;
 mod help;
+mod keys;
 mod schemas;
 mod serve;
 

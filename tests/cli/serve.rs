@@ -28,7 +28,13 @@ struct Served {
 
 impl Served {
     fn start(args: &[&str]) -> Served {
+        Served::start_in(args, &[])
+    }
+
+    /// `serve` with `args`, in the environment `env` alone.
+    fn start_in(args: &[&str], env: &[(&str, &str)]) -> Served {
         let mut command = honeyhive(&[&["serve", "--addr", "127.0.0.1:0"][..], args].concat());
+        command.envs(env.iter().copied());
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -207,6 +213,27 @@ fn serve_requires_its_key_and_reports_a_session_ended_by_an_update() {
         "{report:#?}"
     );
     assert!(report[2].starts_with("└─ step [chain]"), "{report:#?}");
+}
+
+#[test]
+fn serve_requires_the_key_a_client_in_its_environment_would_send() {
+    let ingestion = format!("hh_ingst_{}_{}", "Serve0Id1234567890abcdef", "k".repeat(64));
+    let served = Served::start_in(
+        &[],
+        &[
+            ("HH_INGESTION_API_KEY", ingestion.as_str()),
+            ("HH_PROJECT_API_KEY", KEY),
+        ],
+    );
+    served
+        .client_run(Some(KEY), &["sessions", "create"])
+        .refused(1, &["401"]);
+    let mut command = honeyhive(&["sessions", "create"]);
+    command
+        .env("HH_DATA_PLANE_URL", &served.url)
+        .env("HH_INGESTION_API_KEY", &ingestion)
+        .env("HH_PROJECT_API_KEY", KEY);
+    finish(command, None).json();
 }
 
 #[test]

@@ -13,14 +13,14 @@ const ABOUT: &str = "Send sessions and events to HoneyHive, or run a local Honey
 
 const EXAMPLES: &str = "\
 Examples:
-  export HH_API_KEY=hh_...
+  export HH_INGESTION_API_KEY=hh_ingst_...    # or HH_PROJECT_API_KEY=hh_...
   SESSION_ID=$(honeyhive sessions create --session-name 'support chat' | jq -r .session_id)
   honeyhive sessions create-event-batch --session-id \"$SESSION_ID\" \\
     --events '[{\"event_type\": \"model\", \"event_name\": \"reply\", \"inputs\": {}}]'
   honeyhive sessions create --show-file-schema
 
   honeyhive serve                                   # a local server on 127.0.0.1:8787
-  HH_API_URL=http://127.0.0.1:8787 honeyhive sessions get \"$SESSION_ID\"
+  honeyhive --api-url http://127.0.0.1:8787 sessions get \"$SESSION_ID\"
 
 Exit status: 0 success; 1 the request failed (the API answered an error, or no answer came);
 2 usage or input error (nothing was sent).";
@@ -39,13 +39,15 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
-    /// HoneyHive API key, sent as `Authorization: Bearer`; never printed. For `serve`, the key
-    /// clients must send (none required when unset)
+    // Neither the key nor the URL uses clap's `env`: the library reads their variables, in the
+    // order the layer and the exporter read them (`config::resolve_api_key`), so that there is
+    // one order, not two.
+    /// HoneyHive API key, sent as `Authorization: Bearer`; never printed. Else the first set of
+    /// HH_INGESTION_API_KEY (an `hh_ingst_` key), HH_PROJECT_API_KEY, HH_API_KEY. For `serve`,
+    /// the key clients must send (none required when unset)
     #[arg(
         long,
         global = true,
-        env = "HH_API_KEY",
-        hide_env_values = true,
         value_name = "KEY",
         visible_alias = "project-api-key"
     )]
@@ -54,11 +56,10 @@ pub(crate) struct Global {
     // A `help` string rather than a doc comment: rustdoc would flag the bare URL.
     #[arg(
         long,
-        help = "Base URL of the HoneyHive data plane [default: https://api.dp1.us.honeyhive.ai]; \
-                point it at `honeyhive serve` to work offline",
+        help = "Base URL of the HoneyHive data plane; else HH_DATA_PLANE_URL, else HH_API_URL, \
+                else https://api.dp1.us.honeyhive.ai. Point it at `honeyhive serve` to work \
+                offline",
         global = true,
-        env = "HH_API_URL",
-        hide_env_values = true,
         value_name = "URL",
         visible_aliases = ["base-url", "data-plane-url"]
     )]
@@ -173,7 +174,7 @@ Response:
 
 const GET_EXAMPLES: &str = "\
 Examples:
-  HH_API_URL=http://127.0.0.1:8787 honeyhive sessions get 0f8e4a44-8d0a-4c55-9f9b-6f6f4c1f3a10
+  honeyhive --api-url http://127.0.0.1:8787 sessions get 0f8e4a44-8d0a-4c55-9f9b-6f6f4c1f3a10
   honeyhive sessions get 0f8e4a44-8d0a-4c55-9f9b-6f6f4c1f3a10 --json | jq '.children | length'
 
 HoneyHive's current data plane does not serve this route (it answers 404); the local server does.";
@@ -183,8 +184,9 @@ Examples:
   honeyhive serve
   honeyhive serve --addr 127.0.0.1:9000 --api-key hh_local_key
 
-Then point any HoneyHive SDK, or this crate, at it:
-  export HH_API_URL=http://127.0.0.1:8787
+Then point any HoneyHive SDK, or this crate, at it (newer tools read HH_DATA_PLANE_URL first,
+the Python SDK reads HH_API_URL):
+  export HH_DATA_PLANE_URL=http://127.0.0.1:8787 HH_API_URL=http://127.0.0.1:8787
 
 It validates every request against HoneyHive's documented schemas, answers as HoneyHive does, and
 prints each session as a tree on stdout once it has an end time and a short quiet period passed.";

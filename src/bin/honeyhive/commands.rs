@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use tracing_honeyhive::emulator::waterfall;
-use tracing_honeyhive::{ApiKey, Client, Error};
+use tracing_honeyhive::{Client, Error};
 use uuid::Uuid;
 
 use crate::args::{Cli, Command, Create, CreateEventBatch, Get, Global, Sessions};
@@ -77,7 +77,8 @@ pub(crate) fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.trim().is_empty())
 }
 
-/// The client for the global flags (each of which falls back to its `HH_*` variable).
+/// The client for the global flags; the key and the URL not given by flag come from their
+/// `HH_*` variables, read by the library in its one order.
 fn client(global: &Global) -> Result<Client, Failure> {
     let mut builder = Client::builder();
     if let Some(key) = present(&global.api_key) {
@@ -89,25 +90,44 @@ fn client(global: &Global) -> Result<Client, Failure> {
     if let Some(timeout) = global.timeout().map_err(Failure::usage)? {
         builder = builder.with_timeout(timeout);
     }
-    builder.build().map_err(|e| match e {
-        Error::InvalidConfig { field, .. }
-            if field.starts_with("api_key") && present(&global.api_key).is_none() =>
-        {
-            Failure::usage(
-                "no API key: pass --api-key or set HH_API_KEY (only a loopback --api-url, such \
-                 as `honeyhive serve`, needs none)",
-            )
-        }
-        other => Failure::usage(other.to_string()),
-    })
+    builder.build().map_err(config_failure)
 }
 
-/// With `--verbose`, what is about to happen, on stderr; the key only masked.
+/// A configuration error in the command line's words: a setting given by flag is named as
+/// the flag, one read from the environment as its variable.
+pub(crate) fn config_failure(error: Error) -> Failure {
+    match error {
+        Error::InvalidConfig { field, .. } if field.starts_with("api_key") => Failure::usage(
+            "no API key: pass --api-key or set HH_INGESTION_API_KEY or HH_PROJECT_API_KEY \
+             (HH_API_KEY is read last); only a loopback --api-url, such as `honeyhive serve`, \
+             needs none",
+        ),
+        Error::InvalidConfig { field, reason } => {
+            Failure::usage(format!("{}: {reason}", flag_name(field)))
+        }
+        other => Failure::usage(other.to_string()),
+    }
+}
+
+/// The flag for a builder method's setting; a variable's name as it is.
+pub(crate) fn flag_name(setting: &str) -> &str {
+    match setting {
+        "with_api_key" => "--api-key",
+        "with_api_url" => "--api-url",
+        other => other,
+    }
+}
+
+/// With `--verbose`, what is about to happen, on stderr: the key only masked, and where it
+/// came from.
 fn verbose(global: &Global, client: &Client, method: &str, path: &str) {
     if !global.verbose() {
         return;
     }
-    let key = present(&global.api_key).map_or_else(|| "(none)".into(), |k| ApiKey::new(k).masked());
+    let key = match (client.api_key(), client.api_key_source()) {
+        (Some(key), Some(source)) => format!("{} ({})", key.masked(), flag_name(source.name())),
+        _ => "(none)".to_owned(),
+    };
     let url = client.api_url();
     for line in [
         format!("API URL: {url}"),

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use tracing_honeyhive::ApiKey;
+use tracing_honeyhive::config::{self, KeySource};
 use tracing_honeyhive::emulator::Emulator;
 
 use crate::args::{Global, Serve};
-use crate::commands::present;
+use crate::commands::{config_failure, flag_name, present};
 use crate::{Failure, output};
 
 /// How long a session with an end time must go without requests before it is printed: enough for
@@ -23,25 +23,31 @@ const STACK_SIZE: usize = 128 * 1024 * 1024;
 
 /// Serves until the process is stopped.
 pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
-    let key = present(&global.api_key);
+    // The key a client in this environment would send: the library says which setting holds
+    // it, in its one order, and shows it only masked; the server needs the value itself.
+    let resolved = config::resolve_api_key(present(&global.api_key)).map_err(config_failure)?;
     let mut builder = Emulator::builder().with_addr(args.addr);
-    if let Some(key) = key {
-        builder = builder.with_api_key(key);
+    if let Some(value) = resolved.as_ref().and_then(|(_, source)| match source {
+        KeySource::Given => global.api_key.clone(),
+        variable => std::env::var(variable.name()).ok(),
+    }) {
+        builder = builder.with_api_key(value.trim());
     }
     let server = builder
         .start()
         .map_err(|e| Failure::failed(format!("cannot listen on {}: {e}", args.addr)))?;
     let url = server.url();
-    let auth = match key {
-        Some(key) => format!(
-            "clients must send the API key {}",
-            ApiKey::new(key).masked()
+    let auth = match &resolved {
+        Some((key, source)) => format!(
+            "clients must send the API key {} ({})",
+            key.masked(),
+            flag_name(source.name())
         ),
         None => "any API key, or none, is accepted".into(),
     };
     for line in [
         format!("honeyhive serve: a local HoneyHive-compatible API on {url}"),
-        format!("  point clients at it: export HH_API_URL={url}"),
+        format!("  point clients at it: export HH_DATA_PLANE_URL={url} HH_API_URL={url}"),
         format!("  {auth}"),
         "  completed sessions are printed on stdout; Ctrl-C stops the server".into(),
     ] {

@@ -93,9 +93,38 @@ fn verbose_announces_the_url_and_only_the_masked_key() {
     let line = setup.announce.unwrap();
     assert!(line.contains("http://127.0.0.1:9"), "{line}");
     assert!(
-        line.contains("hh_****cdef") && !line.contains(key),
+        line.contains("hh_****cdef given with with_api_key") && !line.contains(key),
         "{line}"
     );
+}
+
+#[test]
+fn verbose_names_the_variable_the_key_came_from_and_none_of_its_secret() {
+    let secret = "S3cr3t-_".repeat(8);
+    let key = format!("hh_ingst_Id0123456789abcdefghijkl_{secret}");
+    let pairs = [
+        ("HH_VERBOSE", "true"),
+        ("HH_INGESTION_API_KEY", key.as_str()),
+        ("HH_PROJECT_API_KEY", "hh_project_key_0123456789"),
+    ];
+    let (_, setup) = resolved(local(), &pairs);
+    let line = setup.announce.unwrap();
+    assert!(
+        line.contains("hh_ingst_Id0123456789abcdefghijkl_****** from HH_INGESTION_API_KEY"),
+        "{line}"
+    );
+    assert!(!line.contains(&secret[..8]), "{line}");
+    let (_, setup) = resolved(local(), &[pairs[0], pairs[2]]);
+    let line = setup.announce.unwrap();
+    assert!(line.contains("from HH_PROJECT_API_KEY"), "{line}");
+}
+
+#[test]
+fn the_layer_refuses_a_malformed_ingestion_key_naming_the_variable() {
+    let key = "hh_ingst_Id0123456789abcdefghijkl_cut";
+    let message = refusal(local(), &[("HH_INGESTION_API_KEY", key)]);
+    assert!(message.contains("HH_INGESTION_API_KEY"), "{message}");
+    assert!(!message.contains("Id0123456789"), "{message}");
 }
 
 #[test]
