@@ -27,6 +27,9 @@ const IDLE: Duration = Duration::from_secs(600);
 
 /// How soon the queue is looked at again after spans were found on it.
 const BUSY_POLL: Duration = Duration::from_millis(5);
+/// The most spans taken off the queue in one turn of the loop: with the queue as deep as the
+/// default bounds allow, taking everything at once kept a shutdown past its deadline.
+const TAKE_IN_MAX: usize = 2048;
 
 /// The most sessions remembered with nothing to send; past it the least recently touched are
 /// forgotten (a forgotten session that gets more spans is created again, which the server
@@ -196,11 +199,14 @@ impl Worker {
         self.stop();
     }
 
-    /// Takes every span on the queue; returns how many.
+    /// Takes the spans on the queue, at most [`TAKE_IN_MAX`] a turn so that a deep queue never
+    /// keeps a flush's or a shutdown's deadline waiting; returns how many.
     fn take_in(&mut self) -> usize {
         let now = Instant::now();
         let mut n = 0;
-        while let Ok(span) = self.queue.try_recv() {
+        while n < TAKE_IN_MAX
+            && let Ok(span) = self.queue.try_recv()
+        {
             let span = self.pool.settle(span);
             self.on_span(span, now);
             n += 1;
