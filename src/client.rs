@@ -316,6 +316,11 @@ impl Client {
             .request(method, url)
             .timeout(self.timeout)
             .headers(headers);
+        if self.client_headers {
+            // As HoneyHive's Python SDK stamps every request, so that the backend can order
+            // the requests of one client (an update applied before its create is lost).
+            request = request.header(CLIENT_TIMESTAMP, unix_nanos().to_string());
+        }
         if let Some(body) = body {
             request = request
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
@@ -368,6 +373,16 @@ impl Client {
 /// A request body as JSON. The wire types always serialise (their maps have string keys); a
 /// failure would be reported as the transport error the HTTP client gives for a body it cannot
 /// build.
+/// The header with the time a request was made, in Unix nanoseconds.
+const CLIENT_TIMESTAMP: &str = "hh-client-timestamp";
+
+/// Now, in nanoseconds since the Unix epoch.
+fn unix_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos())
+}
+
 fn encode(method: &Method, path: &str, body: &impl Serialize) -> Result<Bytes, Error> {
     serde_json::to_vec(body)
         .map(Bytes::from)

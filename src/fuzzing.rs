@@ -156,6 +156,7 @@ pub fn check(input: FuzzSpan) {
         session_json: Vec::new(),
         trace_session: None,
         held_bytes: 0,
+        late: false,
     };
     let mapper = Mapper {
         source: "fuzz".into(),

@@ -420,6 +420,10 @@ pub(crate) struct FinishedSpan {
     pub(crate) trace_session: Option<Uuid>,
     /// What the span counts against the exporter's byte budget, set when it is queued.
     pub(crate) held_bytes: usize,
+    /// Not a span: values for its session given after the session ended
+    /// ([`Handle::enrich_session`](crate::Handle::enrich_session)), in `session_json`. It
+    /// becomes an update of the session and no event, and never creates the session.
+    pub(crate) late: bool,
 }
 
 impl FinishedSpan {
@@ -441,6 +445,7 @@ impl FinishedSpan {
             session_json: Vec::new(),
             trace_session: None,
             held_bytes: 0,
+            late: false,
         }
     }
 

@@ -18,8 +18,8 @@ use crate::recorded::Bucket;
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct Enrichment {
-    values: Vec<(Bucket, Value)>,
-    error: Option<String>,
+    pub(crate) values: Vec<(Bucket, Value)>,
+    pub(crate) error: Option<String>,
 }
 
 impl Enrichment {
@@ -73,6 +73,29 @@ impl Enrichment {
     pub fn with_error(mut self, error: impl std::fmt::Display) -> Self {
         self.error = Some(error.to_string());
         self
+    }
+
+    /// Bounds the values by the size policy, as they are attached: their depth, and their size
+    /// to the event limit, so that they are held at the size they will be sent at. Returns how
+    /// many values were cut.
+    pub(crate) fn bound(&mut self) -> u32 {
+        self.values
+            .iter_mut()
+            .map(|(_, value)| {
+                limits::bound_depth(value, limits::MAX_DEPTH)
+                    + limits::fit_value(value, limits::MAX_EVENT_BYTES)
+            })
+            .sum()
+    }
+
+    /// The values as a session holds them: a session has no error field, so the error goes to
+    /// `metadata.error`.
+    pub(crate) fn into_session_values(self) -> Vec<(Bucket, Value)> {
+        let mut values = self.values;
+        if let Some(error) = self.error {
+            values.push((Bucket::Metadata, serde_json::json!({ "error": error })));
+        }
+        values
     }
 }
 
@@ -178,14 +201,7 @@ fn apply(span: &tracing::Span, target: Target, enrichment: Enrichment) {
         // Bounded before the span's extensions are locked (the walks are as long as the value):
         // its depth, and its size to the event limit, so that it is held at the size it will
         // be sent at and never costs its event the room it would not need.
-        let cut: u32 = enrichment
-            .iter_mut()
-            .flat_map(|e| e.values.iter_mut())
-            .map(|(_, value)| {
-                limits::bound_depth(value, limits::MAX_DEPTH)
-                    + limits::fit_value(value, limits::MAX_EVENT_BYTES)
-            })
-            .sum();
+        let cut = enrichment.as_mut().map_or(0, Enrichment::bound);
         with_span(dispatch, id, target, &mut |data| {
             let Some(Enrichment { values, error }) = enrichment.take() else {
                 return;
@@ -199,11 +215,8 @@ fn apply(span: &tracing::Span, target: Target, enrichment: Enrichment) {
                     }
                 }
                 Target::Session => {
+                    let values = Enrichment { values, error }.into_session_values();
                     data.span.session_json.extend(values);
-                    if let Some(error) = error {
-                        let error = serde_json::json!({ "error": error });
-                        data.span.session_json.push((Bucket::Metadata, error));
-                    }
                 }
             }
         });

@@ -79,7 +79,9 @@ impl ClientBuilder {
     }
 
     /// Whether to send the optional `hh-client-package`, `hh-client-version` and
-    /// `hh-client-language` headers. Default: sent.
+    /// `hh-client-language` headers, and `hh-client-timestamp` (the time each request is made,
+    /// in Unix nanoseconds, by which HoneyHive orders the requests of one client, as its Python
+    /// SDK sends it). Default: sent.
     pub fn with_client_headers(mut self, send: bool) -> Self {
         self.without_client_headers = !send;
         self

@@ -126,6 +126,8 @@ pub(crate) struct Job {
     pub(crate) recreate: CreateSession,
     /// The session's start as known so far, in Unix milliseconds.
     pub(crate) start_ms: Option<f64>,
+    /// Late enrichments of the session the update carries, settled by it.
+    pub(crate) late: Vec<u64>,
     /// Where the job records what became of each span.
     pub(crate) ledger: Ledger,
 }
@@ -134,12 +136,19 @@ impl Job {
     /// Every span the job settles.
     pub(crate) fn spans(&self) -> Vec<u64> {
         let roots = self.completes.iter().chain(&self.update_completes);
-        self.seqs.iter().chain(roots).copied().collect()
+        self.seqs
+            .iter()
+            .chain(roots)
+            .chain(&self.late)
+            .copied()
+            .collect()
     }
 
-    /// The session root span the job completes, if any.
-    pub(super) fn root(&self) -> Option<u64> {
-        self.completes.or(self.update_completes)
+    /// What the session's final step settles: the root span the job completes, if any, and the
+    /// late enrichments its update carries.
+    pub(super) fn closers(&self) -> Vec<u64> {
+        let root = self.completes.or(self.update_completes);
+        root.iter().chain(&self.late).copied().collect()
     }
 
     /// Writes the events as JSON, each within the event size limit, once when it fits (the
@@ -250,6 +259,9 @@ pub(crate) struct Done {
     pub(crate) created: bool,
     /// The session's start as the server reported it.
     pub(crate) start_ms: Option<f64>,
+    /// The session's end as the server reported it when this job created it, if it had one
+    /// (another service's or another turn's): an update never moves it back.
+    pub(crate) end_ms: Option<f64>,
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 mod diagnostics;
 mod gate;
 mod job;
+mod late;
 mod pool;
 mod retry;
 mod room;
@@ -374,6 +375,8 @@ impl Producer {
 pub struct Handle {
     control: mpsc::UnboundedSender<Control>,
     shared: Arc<Shared>,
+    /// Where late enrichments are queued; `None` when nothing is sent.
+    producer: Option<Producer>,
 }
 
 impl Handle {
@@ -459,6 +462,7 @@ impl Guard {
             handle: Handle {
                 control,
                 shared: Arc::new(Shared::new(0, 0)),
+                producer: None,
             },
             thread: None,
             shutdown_timeout: Duration::ZERO,
@@ -613,7 +617,11 @@ pub(crate) fn start(setup: Setup) -> std::io::Result<(Producer, Guard)> {
         shared: Arc::clone(&shared),
     };
     let guard = Guard {
-        handle: Handle { control, shared },
+        handle: Handle {
+            control,
+            shared,
+            producer: Some(producer.clone()),
+        },
         thread: Some(exporter),
         shutdown_timeout: setup.shutdown_timeout,
     };

@@ -147,6 +147,7 @@ impl Sender {
             session_id: job.session_id,
             created: job.create.is_none(),
             start_ms: job.start_ms,
+            end_ms: None,
         };
         let mut update_needed = job.update_completes.is_some() || job.joined;
         if let Some(create) = job.create.take() {
@@ -154,6 +155,7 @@ impl Sender {
                 Ok(record) => {
                     done.created = true;
                     done.start_ms = record.start_time.or(done.start_ms);
+                    done.end_ms = record.end_time;
                     // A complete create that found the session already there changed only its
                     // metadata: the final state must follow as an update.
                     let existed = record.end_time != create.end_time.map(|t| t as f64);
@@ -173,7 +175,7 @@ impl Sender {
                     }
                     let outcome = failure.outcome();
                     job.ledger.record(&job.seqs, outcome);
-                    job.ledger.record(job.root().as_slice(), outcome);
+                    job.ledger.record(&job.closers(), outcome);
                     job.ledger.release(outcome);
                     return Err(done);
                 }
@@ -196,8 +198,14 @@ impl Sender {
                 if job.joined
                     && let Some(end) = update.end_time
                 {
-                    let start = done.start_ms.unwrap_or(end as f64);
-                    update.duration = Some((end as f64 - start).max(0.0));
+                    if done.end_ms.is_some_and(|known| known >= end as f64) {
+                        // The session went on after this span (in another service, or another
+                        // turn): its end and duration stay the later ones.
+                        update.end_time = None;
+                    } else {
+                        let start = done.start_ms.unwrap_or(end as f64);
+                        update.duration = Some((end as f64 - start).max(0.0));
+                    }
                 }
                 match self.update(job, update).await {
                     Ok(()) => Outcome::Delivered,
@@ -206,7 +214,7 @@ impl Sender {
             }
             None => Outcome::Delivered,
         };
-        job.ledger.record(job.root().as_slice(), outcome);
+        job.ledger.record(&job.closers(), outcome);
         job.ledger.release(outcome);
         done
     }

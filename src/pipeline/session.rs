@@ -41,8 +41,14 @@ pub(super) struct Session {
     children: HashMap<Uuid, Children>,
     /// The closed root span, waiting to be sent.
     root: Option<(u64, Box<FinishedSpan>)>,
-    /// Session updates from spans that joined the session by id (few: mapped on arrival).
+    /// Session updates from spans that joined the session by id, and late enrichments (few:
+    /// mapped on arrival).
     joined_updates: Option<UpdateEvent>,
+    /// Late enrichments waiting in `joined_updates`, settled by the update.
+    late: Vec<u64>,
+    /// The latest end this exporter wrote to the session: a later turn that ends sooner (or an
+    /// update sent out of order) never moves it back.
+    end_written: Option<i64>,
     /// The root closed and was taken: nothing more will come.
     pub(super) ended: bool,
     pub(super) touched: Instant,
@@ -82,6 +88,8 @@ impl Session {
             children: HashMap::new(),
             root: None,
             joined_updates: None,
+            late: Vec::new(),
+            end_written: None,
             ended: false,
             touched: now,
             root_alias: None,
@@ -194,6 +202,17 @@ impl Session {
         truncated: &mut u32,
     ) {
         self.touched = now;
+        if span.late {
+            // Values for the session given after it ended: an update, no event.
+            let mut update = mapper.joined_end(&span, truncated);
+            update.end_time = None;
+            match &mut self.joined_updates {
+                Some(earlier) => merge_updates(earlier, update),
+                None => self.joined_updates = Some(update),
+            }
+            self.late.push(seq);
+            return;
+        }
         match span.role {
             Role::Event { mut parent } => {
                 if Some(parent) == self.root_alias {
@@ -343,11 +362,22 @@ impl Session {
         }
         if let Some(update) = self.joined_updates.take() {
             job.joined = true;
+            job.late = std::mem::take(&mut self.late);
             // The spans that joined are settled once the update is written too.
             job.ledger.defer(owners);
             match &mut job.update {
                 Some(existing) => merge_updates(existing, update),
                 None => job.update = Some(update),
+            }
+        }
+        if job.joined
+            && let Some(update) = &mut job.update
+            && let Some(end) = update.end_time
+        {
+            if self.end_written.is_some_and(|written| written >= end) {
+                update.end_time = None;
+            } else {
+                self.end_written = Some(end);
             }
         }
         if let Some(hook) = hook {

@@ -299,10 +299,13 @@ impl Worker {
         };
         self.unsettled.insert(seq, held);
         let id = span.session.id;
-        let session = self
-            .sessions
-            .entry(id)
-            .or_insert_with(|| Session::new(Arc::clone(&span.session), now));
+        let session = self.sessions.entry(id).or_insert_with(|| {
+            let mut session = Session::new(Arc::clone(&span.session), now);
+            // Values given late for a session this exporter does not hold: it was created
+            // before (here, long ago, or by another process), and is only updated.
+            session.created = span.late;
+            session
+        });
         let mut truncated = 0;
         session.add(seq, span, now, &self.config.mapper, &mut truncated);
         let due = session.is_due(self.config.batch_size);

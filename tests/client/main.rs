@@ -127,6 +127,20 @@ async fn requests_carry_auth_user_agent_and_client_headers() {
         Some(env!("CARGO_PKG_VERSION"))
     );
     assert_eq!(request.header("hh-client-language"), Some("rust"));
+    // The time the request was made, in Unix nanoseconds, as HoneyHive's Python SDK stamps it.
+    let stamp: u128 = request
+        .header("hh-client-timestamp")
+        .expect("stamped")
+        .parse()
+        .expect("a whole number");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    assert!(
+        stamp <= now && now - stamp < 60_000_000_000,
+        "{stamp} vs {now}"
+    );
 
     let quiet = Client::builder()
         .with_api_key(KEY)

@@ -8,6 +8,7 @@ mod common;
 mod bounds;
 mod delivery;
 mod faults;
+mod late;
 mod mapping;
 mod properties;
 mod redaction;
