@@ -10,7 +10,7 @@
 //! | [`SESSION_ID`] `honeyhive.session_id` | UUID, or any key | the span joins that session (created if it does not exist): several requests of one conversation become one session; a key that is not a UUID names the session [derived](crate::ids::session_id_for_key) from it |
 //! | [`SESSION_NAME`] `honeyhive.session_name` | string | the session's name, on the span that starts or joins it |
 //! | [`SOURCE`] `honeyhive.source` | string | the `source` of this event (or of the session, on its root) instead of the configured one |
-//! | [`PARENT_ID`] `honeyhive.parent_id` | event UUID | on a span that joins a session with `honeyhive.session_id`: its event's parent, instead of the session, such as the event of the calling span in another service; ignored elsewhere, kept as `metadata["honeyhive.invalid_parent_id"]` when it is not a UUID |
+//! | [`PARENT_ID`] `honeyhive.parent_id` | event UUID | on a span that joins a session with `honeyhive.session_id`: its event's parent, instead of the session, such as the event of the calling span in another service (see [`propagation`](crate::propagation)); ignored elsewhere, kept as `metadata["honeyhive.invalid_parent_id"]` when it is not a UUID |
 //!
 //! The control fields are read when the span is created; `honeyhive.event_type`,
 //! `honeyhive.event_name` and `honeyhive.session_name` may also be recorded later with

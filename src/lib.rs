@@ -264,6 +264,7 @@ mod mapping;
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;
 mod pipeline;
+pub mod propagation;
 mod recorded;
 pub mod redact;
 #[cfg(feature = "schemars")]

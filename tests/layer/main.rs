@@ -8,6 +8,7 @@ mod common;
 mod delivery;
 mod faults;
 mod mapping;
+mod propagation;
 mod properties;
 mod redaction;
 mod sessions;
