@@ -63,9 +63,15 @@
 //! A request without a session gives an empty context, whose fields record nothing: the
 //! handler's span then starts a session of its own, as without propagation.
 //!
+//! With OpenTelemetry (feature `opentelemetry`), `inject_context` writes `traceparent` and the
+//! same baggage for an `opentelemetry::Context`, and `extract_context` gives the context of an
+//! incoming request, which `otel::BaggageSessionProcessor` turns into the session on every span
+//! of the service called. `SessionContext::from_context` is what `inject_context` writes.
+//!
 //! The service whose spans reach HoneyHive first creates the session, with its name: the layer
 //! sends the name of its session along, and the handler's span above passes it on with
-//! `honeyhive.session_name`.
+//! `honeyhive.session_name`. With OpenTelemetry, put `honeyhive.session_name` in the baggage
+//! where the session starts.
 //!
 //! Reading is lenient and safe on any input: whitespace around keys, values and properties is
 //! ignored, values are percent-decoded (a `+` in the session name, source and project is a
@@ -76,6 +82,8 @@
 //! entries it finds and keeping the others, within the specification's limits.
 
 mod baggage;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use uuid::Uuid;
@@ -83,6 +91,10 @@ use uuid::Uuid;
 use crate::HoneyHiveLayer;
 use crate::layer::Target;
 use baggage::Member;
+
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub use otel::{extract_context, inject_context};
 
 /// The header HoneyHive's session travels in.
 const BAGGAGE: &str = "baggage";
@@ -297,6 +309,14 @@ fn is_honeyhive_key(key: &str) -> bool {
     ]
     .iter()
     .any(|keys| keys.contains(&key))
+}
+
+/// Whether `key` is a text entry HoneyHive's Python SDK writes (`quote_plus`: a `+` is a space).
+#[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+fn is_honeyhive_text_key(key: &str) -> bool {
+    [&SESSION_NAME_KEYS, &SOURCE_KEYS, &PROJECT_KEYS]
+        .iter()
+        .any(|keys| keys.contains(&key))
 }
 
 /// `text`, cut to [`MAX_TEXT_BYTES`] at a character boundary.
