@@ -113,7 +113,10 @@ fn two_services_over_http_make_one_session_with_the_callers_span_as_parent() {
                     SessionContext::current().inject(&mut headers);
                     let injected = SessionContext::extract(&headers);
                     let reply = client().get(b.url()).headers(headers).send().await.unwrap();
-                    (reply.text().await.unwrap(), injected)
+                    let reply = reply.text().await.unwrap();
+                    // A's call ends well after B's answer.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    (reply, injected)
                 }
                 .instrument(call)
                 .await
@@ -158,6 +161,18 @@ fn two_services_over_http_make_one_session_with_the_callers_span_as_parent() {
     }
     assert_eq!(call.source.as_deref(), Some("test"));
     assert_eq!(session.event_name.as_deref(), Some("A request"));
+    // B's end, written whenever B's exporter gets to it, does not cut the session short.
+    let stored = a
+        .server
+        .session(session.session_id.as_deref().unwrap())
+        .unwrap();
+    assert!(
+        stored.end_time >= call.end_time && stored.end_time > answer.end_time,
+        "session ends {:?}, A's call {:?}, B's answer {:?}",
+        stored.end_time,
+        call.end_time,
+        answer.end_time
+    );
 }
 
 #[test]

@@ -72,6 +72,8 @@ fn traceparent_and_baggage_make_one_session_across_two_providers() {
             inject_context(&cx, &mut headers);
             call = cx.span().span_context().clone();
             answer(&tb, &headers);
+            // A's call ends well after B's answer.
+            std::thread::sleep(Duration::from_millis(20));
         })
     });
     a.shutdown().unwrap();
@@ -105,6 +107,16 @@ fn traceparent_and_baggage_make_one_session_across_two_providers() {
     let answer = &tree.children[0].children[0].event;
     assert_eq!(answer.parent_id, Some(event_of(&call)));
     assert_eq!(answer.source.as_deref(), Some("service-b"));
+    // B's end, written after A's, does not cut the session short.
+    let stored = server.session(&session).unwrap();
+    let a_call = &tree.children[0].event;
+    assert!(
+        stored.end_time >= a_call.end_time && stored.end_time > answer.end_time,
+        "session ends {:?}, A's call {:?}, B's answer {:?}",
+        stored.end_time,
+        a_call.end_time,
+        answer.end_time
+    );
 }
 
 #[test]
