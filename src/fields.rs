@@ -10,6 +10,7 @@
 //! | [`SESSION_ID`] `honeyhive.session_id` | UUID, or any key | the span joins that session (created if it does not exist): several requests of one conversation become one session; a key that is not a UUID names the session [derived](crate::ids::session_id_for_key) from it |
 //! | [`SESSION_NAME`] `honeyhive.session_name` | string | the session's name, on the span that starts or joins it |
 //! | [`SOURCE`] `honeyhive.source` | string | the `source` of this event (or of the session, on its root) instead of the configured one |
+//! | [`PARENT_ID`] `honeyhive.parent_id` | event UUID | on a span that joins a session with `honeyhive.session_id`: its event's parent, instead of the session, such as the event of the calling span in another service (see [`propagation`](crate::propagation)); ignored elsewhere, kept as `metadata["honeyhive.invalid_parent_id"]` when it is not a UUID |
 //!
 //! The control fields are read when the span is created; `honeyhive.event_type`,
 //! `honeyhive.event_name` and `honeyhive.session_name` may also be recorded later with
@@ -49,6 +50,9 @@ pub const SESSION_ID: &str = "honeyhive.session_id";
 pub const SESSION_NAME: &str = "honeyhive.session_name";
 /// `honeyhive.source`: the event's `source` instead of the configured one.
 pub const SOURCE: &str = "honeyhive.source";
+/// `honeyhive.parent_id`: on a span joining a session by id, its event's parent instead of the
+/// session (the name HoneyHive's Python SDK gives the attribute).
+pub const PARENT_ID: &str = "honeyhive.parent_id";
 /// `error`: the event's error message.
 pub const ERROR: &str = "error";
 

@@ -410,8 +410,10 @@ where
                 start_ms,
                 fields: session_fields,
             };
-            let role = Role::Event { parent: session_id };
-            (Arc::new(seed), role, Uuid::new_v4(), true)
+            // Under the caller's event when the span names one (`honeyhive.parent_id`), as a
+            // request from another service does, else under the session.
+            let parent = finished.recorded.parent_id.unwrap_or(session_id);
+            (Arc::new(seed), Role::Event { parent }, Uuid::new_v4(), true)
         } else if let Some((session, parent)) = parent {
             (session, Role::Event { parent }, Uuid::new_v4(), false)
         } else {

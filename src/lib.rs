@@ -67,6 +67,7 @@
 //! | a root span (see [`SessionRoots`] to choose others) | a session: `session_id` (a new UUIDv4), `session_name`, `start_time`, `end_time`, `duration`, `inputs`, `outputs`, `config`, `metadata`, `user_properties`, `metrics`, `feedback`, `children_ids` |
 //! | a span below it | an event: `event_id` (UUIDv4), `session_id`, `parent_id` (the parent span's event, or the session), `children_ids`, `event_type`, `event_name`, `source`, `start_time`/`end_time` (integer Unix ms), `duration` (ms), the seven objects and `error` |
 //! | a span with `honeyhive.session_id = <uuid or key>` | an event of that session, which is created if it does not exist: several requests of one conversation become one session (a key that is not a UUID names a session id derived from it, see [`ids`]) |
+//! | a span with `honeyhive.session_id` and `honeyhive.parent_id = <event uuid>` | an event of that session under that event: a request's handler joining the caller's session ([`propagation`]) |
 //! | a span outside any session | nothing |
 //! | a tracing event inside a span | `metadata.logs` of the span's event (level, message, fields, time), at most 32; an `ERROR` event sets `error` |
 //!
@@ -120,6 +121,13 @@
 //! **Structured values** — chat message lists, tool arguments, documents — attach without
 //! string escaping through [`HoneyHiveSpanExt`]: `span.set_inputs(json!({...}))`,
 //! `span.enrich(...)`, and `span.enrich_session(...)` for the whole session.
+//!
+//! **Distributed sessions** — a chain of services, Rust, Python or TypeScript, recording one
+//! session — go through [`propagation`]: `SessionContext::current().inject(&mut headers)` puts
+//! the current session and event in an outgoing request's W3C `baggage` header, under the names
+//! HoneyHive's SDKs read, and `SessionContext::extract(&headers)` gives the handler's span
+//! what it needs to join it; `propagation::inject_context` and `extract_context` do the same,
+//! with `traceparent`, for OpenTelemetry.
 //!
 //! # Normalisations
 //!
@@ -249,7 +257,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `emulator` | [`emulator::Emulator`], the local HoneyHive-compatible server |
-//! | `opentelemetry` | `otel::HoneyHiveExporter`, an OpenTelemetry `SpanExporter` through the same pipeline and mapping |
+//! | `opentelemetry` | `otel::HoneyHiveExporter`, an OpenTelemetry `SpanExporter` through the same pipeline and mapping; `propagation::inject_context` and `extract_context` |
 //! | `schemars` | [`schema`]: JSON Schemas of the request bodies, generated from the [`wire`] types |
 //! | `cli` | the `honeyhive` command line (`sessions create`, `create-event-batch`, `get`, `serve`); enables `emulator` and `schemars`, which adds `JsonSchema` to the request types and the `schema` module |
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -275,6 +283,7 @@ mod mapping;
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;
 mod pipeline;
+pub mod propagation;
 mod recorded;
 pub mod redact;
 #[cfg(feature = "schemars")]

@@ -576,10 +576,15 @@ impl Mapper {
     /// What a span that joined its session by id writes to the session when it closes: the
     /// values given with `enrich_session`, and the session's end. The duration is set by the
     /// sender, from the session's start as the server knows it.
+    ///
+    /// A span that joined under a caller's event (`honeyhive.parent_id`: a request from another
+    /// service) leaves the end to the caller, which ends after it: written later, its own end
+    /// would cut the session short.
     pub(crate) fn joined_end(&self, owner: &FinishedSpan, truncated: &mut u32) -> UpdateEvent {
         let recorded = Recorded::default();
         let mut buckets = self.buckets(recorded, &owner.session_json, truncated);
         let (_, end, _) = times(owner);
+        let end = owner.recorded.parent_id.is_none().then_some(end);
         UpdateEvent {
             metadata: self.session_metadata(&mut buckets),
             feedback: buckets.take(Bucket::Feedback),
@@ -587,7 +592,7 @@ impl Mapper {
             outputs: buckets.take(Bucket::Outputs),
             config: buckets.take(Bucket::Config),
             user_properties: buckets.take(Bucket::UserProperties),
-            end_time: Some(end),
+            end_time: end,
             ..UpdateEvent::default()
         }
     }

@@ -83,8 +83,15 @@
 //! conversation. The trace's root is then an event of that session, as a `tracing` span that
 //! joins a session by id. Set on the root, it moves the trace's spans that arrived before it
 //! too, unless they were sent already. To carry a key to every span of a request, also across
-//! services, put it in baggage and add [`BaggageSessionProcessor`] to the provider.
-//! `honeyhive.session_name` and `honeyhive.source` are honoured as on the layer.
+//! services, put it in baggage and add [`BaggageSessionProcessor`] to the provider: it also reads
+//! the plain keys HoneyHive's Python SDK sends (`session_id`, `session_name`, `source`,
+//! `project`, `parent_id`), so that a request from a Python service joins its session.
+//! `honeyhive.session_name` and `honeyhive.source` are honoured as on the layer. A trace's first
+//! span in this service with `honeyhive.parent_id` (the caller's event, from baggage) is an
+//! event under that event rather than under its remote parent or the session.
+//! [`propagation::inject_context`](crate::propagation::inject_context) and
+//! [`extract_context`](crate::propagation::extract_context) carry the session and the trace
+//! between services.
 //!
 //! # Attributes, events, status
 //!
@@ -122,4 +129,5 @@ mod exporter;
 mod names;
 
 pub use baggage::BaggageSessionProcessor;
+pub(crate) use convert::GROUPING_KEYS;
 pub use exporter::HoneyHiveExporter;

@@ -15,10 +15,14 @@ use uuid::Uuid;
 
 use crate::fields::{
     ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
-    SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID, SESSION_NAME, SOURCE,
+    PARENT_ID, SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID, SESSION_NAME,
+    SOURCE,
 };
 
 pub(crate) use draft::{Draft, Value as DraftValue};
+
+/// Where a `honeyhive.parent_id` that is not a UUID is kept, in metadata.
+const INVALID_PARENT_ID: &str = "honeyhive.invalid_parent_id";
 
 /// An attribute's name: borrowed from a `tracing` callsite, or owned (OpenTelemetry keys).
 pub(crate) type Name = Cow<'static, str>;
@@ -182,6 +186,8 @@ pub(crate) struct Recorded {
     pub(crate) session_name: Option<String>,
     /// `honeyhive.source`: the event's (or session's) `source` instead of the configured one.
     pub(crate) source: Option<String>,
+    /// `honeyhive.parent_id`: the parent event of a span that joins its session by id.
+    pub(crate) parent_id: Option<Uuid>,
     /// `honeyhive.session`: `true` marks a span that starts a session, `false` keeps a root span
     /// (and its subtree) out of HoneyHive.
     pub(crate) session_flag: Option<bool>,
@@ -234,6 +240,7 @@ pub(crate) fn is_control(name: &str) -> bool {
             | SESSION_ID
             | SESSION_NAME
             | SOURCE
+            | PARENT_ID
             | SESSION
             | ERROR
             | SDK_ERROR
@@ -302,6 +309,13 @@ impl Recorded {
             SESSION_ID => self.session_id = Some(text(value)),
             SESSION_NAME => self.session_name = Some(text(value)),
             SOURCE => self.source = Some(text(value)).filter(|s| !s.trim().is_empty()),
+            PARENT_ID => {
+                let given = text(value);
+                match Uuid::parse_str(given.trim()) {
+                    Ok(id) => self.parent_id = Some(id),
+                    Err(_) => self.fields.set(INVALID_PARENT_ID, FieldValue::Str(given)),
+                }
+            }
             SESSION => self.session_flag = flag(&value),
             ERROR | SDK_ERROR => self.error = Some(text(value)),
             OTEL_NAME => self.otel_name = Some(text(value)),
@@ -478,6 +492,7 @@ mod tests {
             SESSION_ID,
             SESSION_NAME,
             SOURCE,
+            PARENT_ID,
             SESSION,
             ERROR,
             SDK_ERROR,
@@ -488,7 +503,12 @@ mod tests {
         ] {
             assert!(is_control(name), "{name}");
             let mut recorded = Recorded::default();
-            recorded.put(Name::Borrowed(name), FieldValue::Str("true".into()));
+            let value = if name == PARENT_ID {
+                "6f2c1a9e-4b1d-4c3e-9a57-0d2f8e1b7c44"
+            } else {
+                "true"
+            };
+            recorded.put(Name::Borrowed(name), FieldValue::Str(value.into()));
             assert!(recorded.fields.0.is_empty(), "{name} was kept as a field");
         }
         for name in [
@@ -499,6 +519,24 @@ mod tests {
         ] {
             assert!(!is_control(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_parent_id_is_a_uuid_else_it_is_kept_visible_and_ignored() {
+        let mut recorded = Recorded::default();
+        let id = " 6F2C1A9E-4B1D-4C3E-9A57-0D2F8E1B7C44 ";
+        recorded.put(Name::Borrowed(PARENT_ID), FieldValue::Str(id.into()));
+        assert_eq!(recorded.parent_id, Uuid::parse_str(id.trim()).ok());
+        let mut recorded = Recorded::default();
+        recorded.put(
+            Name::Borrowed(PARENT_ID),
+            FieldValue::Str("caller-7".into()),
+        );
+        assert_eq!(recorded.parent_id, None);
+        assert_eq!(
+            recorded.fields.get(INVALID_PARENT_ID),
+            Some(&FieldValue::Str("caller-7".into()))
+        );
     }
 
     #[test]

@@ -404,3 +404,26 @@ mod written {
         }
     }
 }
+
+#[test]
+fn a_span_joining_under_a_callers_event_leaves_the_sessions_end_to_the_caller() {
+    let session = seed(Fields::default());
+    let mut turn = span(Role::Event { parent: session.id }, session.clone(), vec![]);
+    let ended = mapper().joined_end(&turn, &mut 0);
+    assert_eq!(
+        ended.end_time,
+        Some(1_700_000_000_012),
+        "a turn ends the session"
+    );
+    let caller = Uuid::new_v4();
+    turn.role = Role::Event { parent: caller };
+    turn.recorded.parent_id = Some(caller);
+    turn.session_json
+        .push((Bucket::Metrics, json!({"answered": true})));
+    let handled = mapper().joined_end(&turn, &mut 0);
+    assert_eq!(handled.end_time, None, "the caller ends the session, after");
+    assert_eq!(
+        handled.metrics,
+        Some(json!({"answered": true}).as_object().unwrap().clone())
+    );
+}

@@ -201,10 +201,12 @@ impl Converter {
                     start_ms,
                     fields: session_fields,
                 };
-                // The local root is an event of the session it joins; below a remote parent it
-                // stays under that parent.
+                // The local root is an event of the session it joins, under the caller's event
+                // when it names one (`honeyhive.parent_id`); else below a remote parent it stays
+                // under that parent.
+                let given = recorded.parent_id.filter(|_| local_root);
                 let role = Role::Event {
-                    parent: parent.unwrap_or(id),
+                    parent: given.or(parent).unwrap_or(id),
                 };
                 (seed, role, local_root)
             }
@@ -499,6 +501,48 @@ mod tests {
 
     fn event_id(span: u64) -> uuid::Uuid {
         ids::event_id_for_span(TRACE.to_be_bytes(), span.to_be_bytes())
+    }
+
+    #[test]
+    fn a_caller_event_is_the_parent_of_the_local_root_only() {
+        let converter = converter();
+        let caller = uuid::Uuid::new_v4();
+        let session = "0b7a6b1c-5d4e-4f3a-9b2c-1d0e9f8a7b6c";
+        let given = |span_id, parent_id| {
+            let attributes = vec![
+                KeyValue::new("honeyhive.session_id", session),
+                KeyValue::new("honeyhive.parent_id", caller.to_string()),
+            ];
+            converter.convert(span(span_id, parent_id, attributes), &mut 0)
+        };
+        // A local root with no parent: under the caller's event rather than the session.
+        let root = given(1, 0);
+        assert_eq!(root.role, Role::Event { parent: caller });
+        assert_eq!(root.session.id.to_string(), session);
+        assert_eq!(root.recorded.fields.get("honeyhive.parent_id"), None);
+        // A local root below a remote parent: the caller's event wins over the derived one.
+        let mut remote = span(
+            2,
+            9,
+            vec![
+                KeyValue::new("honeyhive.session_id", session),
+                KeyValue::new("honeyhive.parent_id", caller.to_string()),
+            ],
+        );
+        remote.parent_span_is_remote = true;
+        let remote = converter.convert(remote, &mut 0);
+        assert_eq!(remote.role, Role::Event { parent: caller });
+        // A span below a local parent keeps it.
+        assert_eq!(
+            given(3, 1).role,
+            Role::Event {
+                parent: event_id(1)
+            }
+        );
+        // Without a session key the caller's event names no session: the trace's parents stand.
+        let plain = vec![KeyValue::new("honeyhive.parent_id", caller.to_string())];
+        let traced = converter.convert(span(4, 0, plain), &mut 0);
+        assert_eq!(traced.role, Role::Session);
     }
 
     #[test]

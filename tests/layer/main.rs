@@ -10,6 +10,7 @@ mod delivery;
 mod faults;
 mod late;
 mod mapping;
+mod propagation;
 mod properties;
 mod redaction;
 mod sessions;

@@ -10,6 +10,7 @@ mod common;
 mod dialects;
 mod parity;
 mod pipelines;
+mod propagation;
 mod traces;
 
 use std::borrow::Cow;
