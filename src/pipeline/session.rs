@@ -224,9 +224,13 @@ impl Session {
                 if span.owns_joined_session {
                     self.adopt_seed(&span.session);
                     let update = mapper.joined_end(&span, truncated);
-                    match &mut self.joined_updates {
-                        Some(earlier) => merge_updates(earlier, update),
-                        None => self.joined_updates = Some(update),
+                    // A call from another service leaves the session's end to its caller: with
+                    // nothing given for the session, there is nothing to write.
+                    if update != UpdateEvent::default() {
+                        match &mut self.joined_updates {
+                            Some(earlier) => merge_updates(earlier, update),
+                            None => self.joined_updates = Some(update),
+                        }
                     }
                 }
                 self.pending.push(Pending {

@@ -173,6 +173,15 @@ fn two_services_over_http_make_one_session_with_the_callers_span_as_parent() {
         call.end_time,
         answer.end_time
     );
+    // B had nothing to write to a session it joined under A's call: no update of its own (A
+    // writes the session's end at most once, or sends it complete in its create).
+    let updates = a
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .count();
+    assert!(updates <= 1, "{updates} updates");
 }
 
 #[test]
