@@ -166,6 +166,15 @@ fn serve_accepts_a_create_and_a_batch_from_other_processes_and_prints_the_tree()
 }
 
 #[test]
+fn serve_can_refuse_a_key_with_404_as_honeyhive_does_today() {
+    let served = Served::start(&["--api-key", KEY, "--refuse-key-with", "404"]);
+    served
+        .client_run(Some("hh_not_the_key_0123456789"), &["sessions", "create"])
+        .refused(1, &["404"]);
+    served.client_run(Some(KEY), &["sessions", "create"]).json();
+}
+
+#[test]
 fn serve_requires_its_key_and_reports_a_session_ended_by_an_update() {
     let served = Served::start(&["--api-key", KEY]);
     served

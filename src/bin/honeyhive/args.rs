@@ -308,6 +308,11 @@ pub(crate) struct Serve {
     /// Address to listen on; port 0 picks a free port
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8787")]
     pub(crate) addr: SocketAddr,
+
+    /// How a wrong or missing key is answered: 401, or 404 as HoneyHive answers an invalid,
+    /// revoked or expired key today
+    #[arg(long, value_name = "STATUS", default_value = "401", value_parser = ["401", "404"])]
+    pub(crate) refuse_key_with: String,
 }
 
 impl Create {

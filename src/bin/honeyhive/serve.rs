@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use tracing_honeyhive::config::{self, KeySource};
-use tracing_honeyhive::emulator::Emulator;
+use tracing_honeyhive::emulator::{Emulator, KeyRefusal};
 
 use crate::args::{Global, Serve};
 use crate::commands::{config_failure, flag_name, present};
@@ -27,6 +27,9 @@ pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
     // it, in its one order, and shows it only masked; the server needs the value itself.
     let resolved = config::resolve_api_key(present(&global.api_key)).map_err(config_failure)?;
     let mut builder = Emulator::builder().with_addr(args.addr);
+    if args.refuse_key_with == "404" {
+        builder = builder.with_key_refusal(KeyRefusal::NotFound);
+    }
     if let Some(value) = resolved.as_ref().and_then(|(_, source)| match source {
         KeySource::Given => global.api_key.clone(),
         variable => std::env::var(variable.name()).ok(),
