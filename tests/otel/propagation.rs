@@ -132,6 +132,16 @@ fn the_python_sdks_plain_baggage_keys_join_its_session() {
     let mut created = tracing_honeyhive::wire::CreateSession::default();
     created.session_id = Some(python_session);
     created.session_name = Some("python chat".into());
+    // It has ended, its end written: the Rust service's part, exported later and ending
+    // sooner, must not cut it short (it once set 274.9 ms where Python had 473.8 ms).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (start, end) = (now - 1_000, now + 500);
+    created.start_time = Some(start);
+    created.end_time = Some(end);
+    created.duration = Some(1_500.0);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -176,6 +186,8 @@ fn the_python_sdks_plain_baggage_keys_join_its_session() {
     }
     let stored = server.session(&python_session.to_string()).unwrap();
     assert_eq!(stored.event_name.as_deref(), Some("python chat"));
+    assert_eq!(stored.end_time, Some(end as f64), "{stored:#?}");
+    assert_eq!(stored.duration, Some(1_500.0));
 }
 
 #[test]
