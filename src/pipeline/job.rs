@@ -124,6 +124,9 @@ pub(crate) struct Job {
     pub(crate) joined: bool,
     /// The smallest create, to (re)create the session after a refused create or a 404.
     pub(crate) recreate: CreateSession,
+    /// Whether a 404 may create the session again: not for a session known here only through
+    /// late enrichments, which this exporter never creates.
+    pub(crate) recreate_allowed: bool,
     /// The session's start as known so far, in Unix milliseconds.
     pub(crate) start_ms: Option<f64>,
     /// Late enrichments of the session the update carries, settled by it.

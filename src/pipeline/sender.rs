@@ -361,7 +361,7 @@ impl Sender {
         Fut: Future<Output = Result<(), Error>>,
     {
         let result = self.with_retry(Refusals::Auth, &send).await;
-        if result.as_ref().err().and_then(Failure::status) != Some(404) {
+        if !job.recreate_allowed || result.as_ref().err().and_then(Failure::status) != Some(404) {
             return result;
         }
         // The server does not know the session (it expired, or the server restarted), or it

@@ -49,6 +49,9 @@ pub(super) struct Session {
     /// The latest end this exporter wrote to the session: a later turn that ends sooner (or an
     /// update sent out of order) never moves it back.
     end_written: Option<i64>,
+    /// Known here only through late enrichments: created elsewhere (or long ago), it is
+    /// updated and never created again, even when the server answers it does not have it.
+    pub(super) foreign: bool,
     /// The root closed and was taken: nothing more will come.
     pub(super) ended: bool,
     pub(super) touched: Instant,
@@ -90,6 +93,7 @@ impl Session {
             joined_updates: None,
             late: Vec::new(),
             end_written: None,
+            foreign: false,
             ended: false,
             touched: now,
             root_alias: None,
@@ -213,6 +217,7 @@ impl Session {
             self.late.push(seq);
             return;
         }
+        self.foreign = false;
         match span.role {
             Role::Event { mut parent } => {
                 if Some(parent) == self.root_alias {
@@ -319,6 +324,7 @@ impl Session {
                 ..CreateSession::default()
             },
             start_ms: self.start_ms,
+            recreate_allowed: !self.foreign,
             seqs,
             events,
             ..Job::default()

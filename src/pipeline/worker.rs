@@ -304,6 +304,7 @@ impl Worker {
             // Values given late for a session this exporter does not hold: it was created
             // before (here, long ago, or by another process), and is only updated.
             session.created = span.late;
+            session.foreign = span.late;
             session
         });
         let mut truncated = 0;

@@ -183,3 +183,25 @@ fn a_joining_turn_that_ends_sooner_never_moves_the_session_end_back() {
     let session = harness.server.session(&id).unwrap();
     assert_eq!(session.end_time, Some(last_end), "{session:#?}");
 }
+
+#[test]
+fn feedback_for_a_session_the_server_does_not_have_is_counted_failed_and_creates_nothing() {
+    let harness = Harness::new();
+    let unknown = uuid::Uuid::new_v4();
+    harness.guard.handle().enrich_session(
+        unknown,
+        Enrichment::new().with_feedback(json!({"liked": false})),
+    );
+    // Settled (refused for good): a flush reports it as failed.
+    let report = harness.guard.flush(PATIENCE).unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(report.stats.events_failed, 1, "{report:?}");
+    assert!(harness.server.sessions().is_empty(), "nothing created");
+    let methods: Vec<String> = harness
+        .server
+        .requests()
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(methods, ["PUT"], "one update, answered 404, and no create");
+}
