@@ -156,7 +156,7 @@ pub fn check(input: FuzzSpan) {
         session_json: Vec::new(),
         trace_session: None,
         held_bytes: 0,
-        late: false,
+        late: None,
     };
     let mapper = Mapper {
         source: "fuzz".into(),

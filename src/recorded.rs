@@ -434,10 +434,18 @@ pub(crate) struct FinishedSpan {
     pub(crate) trace_session: Option<Uuid>,
     /// What the span counts against the exporter's byte budget, set when it is queued.
     pub(crate) held_bytes: usize,
-    /// Not a span: values for its session given after the session ended
-    /// ([`Handle::enrich_session`](crate::Handle::enrich_session)), in `session_json`. It
-    /// becomes an update of the session and no event, and never creates the session.
-    pub(crate) late: bool,
+    /// Not a span: values given after the fact ([`Late`]), in `session_json`.
+    pub(crate) late: Option<Late>,
+}
+
+/// What values given after the fact enrich: they become an update (`PUT /v1/events/{id}`), no
+/// event, and never create a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Late {
+    /// The session ([`Handle::enrich_session`](crate::Handle::enrich_session)).
+    Session,
+    /// One of its events ([`Handle::enrich_event`](crate::Handle::enrich_event)).
+    Event(Uuid),
 }
 
 impl FinishedSpan {
@@ -459,7 +467,7 @@ impl FinishedSpan {
             session_json: Vec::new(),
             trace_session: None,
             held_bytes: 0,
-            late: false,
+            late: None,
         }
     }
 

@@ -50,8 +50,11 @@ pub enum Outgoing<'a> {
     /// Dropping it drops the session and everything in it.
     Session(&'a mut CreateSession),
     /// A session's final state as an update (`PUT /v1/events/{session_id}`), for a session
-    /// created earlier.
+    /// created earlier, or values given for it after it ended.
     SessionUpdate(&'a mut UpdateEvent),
+    /// Values given for an event after it ended
+    /// ([`Handle::enrich_event`](crate::Handle::enrich_event)): `PUT /v1/events/{event_id}`.
+    EventUpdate(&'a mut UpdateEvent),
 }
 
 /// What the hook decides.

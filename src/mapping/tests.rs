@@ -66,7 +66,7 @@ fn span(
         session_json: Vec::new(),
         trace_session: None,
         held_bytes: 0,
-        late: false,
+        late: None,
     }
 }
 

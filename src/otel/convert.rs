@@ -255,7 +255,7 @@ impl Converter {
             session_json: Vec::new(),
             trace_session: Some(trace_session),
             held_bytes: 0,
-            late: false,
+            late: None,
         })
     }
 

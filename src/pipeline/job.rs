@@ -131,6 +131,8 @@ pub(crate) struct Job {
     pub(crate) start_ms: Option<f64>,
     /// Late enrichments of the session the update carries, settled by it.
     pub(crate) late: Vec<u64>,
+    /// Late enrichments of events: each span's number, the event, and its update.
+    pub(crate) event_updates: Vec<(u64, Uuid, UpdateEvent)>,
     /// Where the job records what became of each span.
     pub(crate) ledger: Ledger,
 }
@@ -139,10 +141,12 @@ impl Job {
     /// Every span the job settles.
     pub(crate) fn spans(&self) -> Vec<u64> {
         let roots = self.completes.iter().chain(&self.update_completes);
+        let events = self.event_updates.iter().map(|(seq, _, _)| seq);
         self.seqs
             .iter()
             .chain(roots)
             .chain(&self.late)
+            .chain(events)
             .copied()
             .collect()
     }
@@ -204,6 +208,8 @@ impl Job {
             self.completes = None;
             self.update_completes = None;
             self.joined = false;
+            self.late.clear();
+            self.event_updates.clear();
             self.seqs.clear();
             self.events.clear();
             return true;
@@ -232,7 +238,17 @@ impl Job {
             if let Some(root) = self.update_completes.take() {
                 self.ledger.record(&[root], Outcome::Redacted);
             }
+            self.ledger.record(&self.late, Outcome::Redacted);
+            self.late.clear();
         }
+        let ledger = &self.ledger;
+        self.event_updates.retain_mut(|(seq, _, update)| {
+            let kept = hook.judge(Outgoing::EventUpdate(update)) == Verdict::Send;
+            if !kept {
+                ledger.record(&[*seq], Outcome::Redacted);
+            }
+            kept
+        });
         false
     }
 }

@@ -1,4 +1,4 @@
-//! Late enrichment: values for a session given after it ended — a thumbs-up a minute later,
+//! Late enrichment: values for a session or one of its events given after it ended — a thumbs-up a minute later,
 //! from another request or another process — as HoneyHive's `enrich_session(session_id, …)`.
 //!
 //! They go through the queue like a span, so they are bounded, counted, retried and flushed like
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::Handle;
-use crate::recorded::{Fields, Name, Role, SessionSeed};
+use crate::recorded::{Fields, Late, Name, Role, SessionSeed};
 use crate::span_ext::Enrichment;
 
 impl Handle {
@@ -49,11 +49,34 @@ impl Handle {
     /// # }
     /// # Ok::<(), tracing_honeyhive::Error>(())
     /// ```
-    pub fn enrich_session(&self, session: impl std::fmt::Display, mut enrichment: Enrichment) {
+    pub fn enrich_session(&self, session: impl std::fmt::Display, enrichment: Enrichment) {
+        self.queue_late(&session.to_string(), Late::Session, enrichment);
+    }
+
+    /// Merges `enrichment` into an event that may have ended, of session `session` (its id, or
+    /// the key it was started or joined with): a rating of one answer, an evaluation's metrics.
+    /// Sent as `PUT /v1/events/{event_id}` after the event itself, and queued, counted, retried
+    /// and flushed as [`enrich_session`](Self::enrich_session) is. An event has no error field
+    /// that can be updated: an error given here is kept as `metadata.error`.
+    ///
+    /// The ids of a span's event and session are those
+    /// [`SessionContext::from_span`](crate::propagation::SessionContext::from_span) gives
+    /// (`session_id` and `parent_id`, the span's own event as a caller's parent).
+    pub fn enrich_event(
+        &self,
+        session: impl std::fmt::Display,
+        event_id: Uuid,
+        enrichment: Enrichment,
+    ) {
+        self.queue_late(&session.to_string(), Late::Event(event_id), enrichment);
+    }
+
+    /// Queues `enrichment` for `target` of the session `session` names.
+    fn queue_late(&self, session: &str, target: Late, mut enrichment: Enrichment) {
         let Some(producer) = &self.producer else {
             return;
         };
-        let id = crate::ids::session_id_for_key(&session.to_string());
+        let id = crate::ids::session_id_for_key(session);
         let cut = enrichment.bound();
         producer.count_truncated(cut);
         let mut late = producer.fresh();
@@ -61,7 +84,7 @@ impl Handle {
             id,
             joined: true,
             trace: false,
-            // HoneyHive's own name for a session that gives none, should it be created again.
+            // HoneyHive's own name for a session that gives none.
             name: Name::Borrowed("unknown"),
             source: None,
             start_ms: crate::layer::now_ms(),
@@ -69,10 +92,10 @@ impl Handle {
         });
         late.role = Role::Event { parent: id };
         late.event_id = Uuid::new_v4();
-        late.name = Name::Borrowed("enrich_session");
+        late.name = Name::Borrowed("enrich");
         late.start_ms = late.session.start_ms;
         late.session_json = enrichment.into_session_values();
-        late.late = true;
+        late.late = Some(target);
         producer.send(late);
     }
 }

@@ -176,6 +176,8 @@ impl Sender {
                     let outcome = failure.outcome();
                     job.ledger.record(&job.seqs, outcome);
                     job.ledger.record(&job.closers(), outcome);
+                    let late: Vec<u64> = job.event_updates.iter().map(|u| u.0).collect();
+                    job.ledger.record(&late, outcome);
                     job.ledger.release(outcome);
                     return Err(done);
                 }
@@ -216,6 +218,26 @@ impl Sender {
         };
         job.ledger.record(&job.closers(), outcome);
         job.ledger.release(outcome);
+        // Values given late for events, after the batches that carried the events.
+        for (seq, event, update) in std::mem::take(&mut job.event_updates) {
+            let send = || self.client.update_event(event, &update);
+            let outcome = match self.with_retry(Refusals::Auth, send).await {
+                Ok(()) => Outcome::Delivered,
+                Err(failure) => {
+                    if let Failure::Error(error) = &failure {
+                        self.diagnostics.warn("event-update-failed", || {
+                            format!(
+                                "could not write the values given late for HoneyHive event \
+                                 {event} of session {}: {error}",
+                                job.session_id
+                            )
+                        });
+                    }
+                    failure.outcome()
+                }
+            };
+            job.ledger.record(&[seq], outcome);
+        }
         done
     }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::job::{Job, NO_SPAN};
 use crate::mapping::{Mapper, merge_updates};
-use crate::recorded::{Children, FinishedSpan, Role, SessionSeed};
+use crate::recorded::{Children, FinishedSpan, Late, Role, SessionSeed};
 use crate::redact::Hook;
 use crate::wire::{CreateSession, UpdateEvent};
 
@@ -46,6 +46,9 @@ pub(super) struct Session {
     joined_updates: Option<UpdateEvent>,
     /// Late enrichments waiting in `joined_updates`, settled by the update.
     late: Vec<u64>,
+    /// Late enrichments of its events: each its own update, sent after the events of the job
+    /// that carries it (so after the event's own batch).
+    event_updates: Vec<(u64, Uuid, UpdateEvent)>,
     /// The latest end this exporter wrote to the session: a later turn that ends sooner (or an
     /// update sent out of order) never moves it back.
     end_written: Option<i64>,
@@ -92,6 +95,7 @@ impl Session {
             root: None,
             joined_updates: None,
             late: Vec::new(),
+            event_updates: Vec::new(),
             end_written: None,
             foreign: false,
             ended: false,
@@ -182,7 +186,10 @@ impl Session {
     }
 
     pub(super) fn has_work(&self) -> bool {
-        !self.pending.is_empty() || self.root.is_some() || self.joined_updates.is_some()
+        !self.pending.is_empty()
+            || self.root.is_some()
+            || self.joined_updates.is_some()
+            || !self.event_updates.is_empty()
     }
 
     /// Whether its work should go now rather than wait for the flush interval: a closed root,
@@ -193,7 +200,10 @@ impl Session {
         } else {
             batch_size
         };
-        self.root.is_some() || self.joined_updates.is_some() || self.pending.len() >= full
+        self.root.is_some()
+            || self.joined_updates.is_some()
+            || !self.event_updates.is_empty()
+            || self.pending.len() >= full
     }
 
     /// Takes in span number `seq`: an event to send, or the session's closed root.
@@ -206,15 +216,20 @@ impl Session {
         truncated: &mut u32,
     ) {
         self.touched = now;
-        if span.late {
-            // Values for the session given after it ended: an update, no event.
+        if let Some(late) = span.late {
+            // Values given after the fact: an update, no event.
             let mut update = mapper.joined_end(&span, truncated);
             update.end_time = None;
-            match &mut self.joined_updates {
-                Some(earlier) => merge_updates(earlier, update),
-                None => self.joined_updates = Some(update),
+            match late {
+                Late::Session => {
+                    match &mut self.joined_updates {
+                        Some(earlier) => merge_updates(earlier, update),
+                        None => self.joined_updates = Some(update),
+                    }
+                    self.late.push(seq);
+                }
+                Late::Event(event) => self.event_updates.push((seq, event, update)),
             }
-            self.late.push(seq);
             return;
         }
         self.foreign = false;
@@ -325,6 +340,7 @@ impl Session {
             },
             start_ms: self.start_ms,
             recreate_allowed: !self.foreign,
+            event_updates: std::mem::take(&mut self.event_updates),
             seqs,
             events,
             ..Job::default()

@@ -303,8 +303,8 @@ impl Worker {
             let mut session = Session::new(Arc::clone(&span.session), now);
             // Values given late for a session this exporter does not hold: it was created
             // before (here, long ago, or by another process), and is only updated.
-            session.created = span.late;
-            session.foreign = span.late;
+            session.created = span.late.is_some();
+            session.foreign = span.late.is_some();
             session
         });
         let mut truncated = 0;

@@ -205,3 +205,44 @@ fn feedback_for_a_session_the_server_does_not_have_is_counted_failed_and_creates
         .collect();
     assert_eq!(methods, ["PUT"], "one update, answered 404, and no create");
 }
+
+#[test]
+fn a_rating_given_for_an_answer_after_it_ended_lands_on_its_event() {
+    let harness = Harness::with(|b| b.with_flush_interval(Duration::from_secs(5)));
+    // The answer's ids, as an application keeps them to rate it later.
+    let ids = harness.run(|| {
+        let _turn = info_span!("support chat").entered();
+        let answer = info_span!("answer", outputs.text = "It shipped.");
+        let ids = tracing_honeyhive::propagation::SessionContext::from_span(&answer);
+        drop(answer);
+        ids
+    });
+    let (session, event) = (ids.session_id.unwrap(), ids.parent_id.unwrap());
+    // Queued before the answer's own batch went out (the flush interval is long): the update
+    // follows it.
+    harness.guard.handle().enrich_event(
+        &session,
+        event,
+        Enrichment::new()
+            .with_feedback(json!({"rating": 2}))
+            .with_metrics(json!({"helpful": false})),
+    );
+    let report = harness.flush();
+    assert_eq!(report.stats.lost(), 0, "{report:?}");
+    assert_eq!(report.stats.pending(), 0, "{report:?}");
+    let answer = harness.event("answer");
+    assert_eq!(answer.event_id, Some(event.to_string()));
+    assert_eq!(answer.feedback, Some(json!({"rating": 2})));
+    assert_eq!(answer.metrics, Some(json!({"helpful": false})));
+    assert_eq!(answer.outputs, Some(json!({"text": "It shipped."})));
+    let requests = harness.server.requests();
+    let batch = requests
+        .iter()
+        .position(|r| r.path.ends_with("/events/batch"))
+        .unwrap();
+    let update = requests
+        .iter()
+        .position(|r| r.path == format!("/v1/events/{event}"))
+        .unwrap();
+    assert!(batch < update, "the update follows the event's batch");
+}
