@@ -149,6 +149,7 @@ pub fn check(input: FuzzSpan) {
         target: "fuzz".into(),
         level: Level::INFO,
         start_ms: input.start_ms,
+        start_fraction: 0.0,
         duration_ms: input.duration_ms,
         recorded,
         draft: Default::default(),

@@ -294,10 +294,22 @@ where
 
 /// Wall-clock now, in Unix epoch milliseconds.
 pub(crate) fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+    now_precise().0
+}
+
+/// Wall-clock now, in whole Unix epoch milliseconds and the part of a millisecond past them.
+fn now_precise() -> (i64, f64) {
+    split_ms(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+/// A time since the Unix epoch in whole milliseconds, and the part of a millisecond past them.
+pub(crate) fn split_ms(since: std::time::Duration) -> (i64, f64) {
+    let ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
+    (ms, f64::from(since.subsec_nanos() % 1_000_000) / 1e6)
 }
 
 impl<S> tracing_subscriber::Layer<S> for HoneyHiveLayer
@@ -356,7 +368,7 @@ where
         // One allocation of the right size at most, instead of growing as fields are recorded.
         finished.draft.reserve_fields(metadata.fields().len());
         self.record(&mut finished, Into::Span, attrs);
-        let start_ms = now_ms();
+        let (start_ms, start_fraction) = now_precise();
         // A grouping key joins the session it names; one that is not a UUID names a derived one,
         // and is kept visible as `metadata["honeyhive.session_key"]`.
         let key = finished
@@ -437,6 +449,7 @@ where
         finished.target = metadata.target().into();
         finished.level = *metadata.level();
         finished.start_ms = start_ms;
+        finished.start_fraction = start_fraction;
         span.extensions_mut().insert(SpanData {
             owns_session,
             end_room,

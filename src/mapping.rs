@@ -656,9 +656,11 @@ fn children_ids(
 /// microsecond.
 fn times(span: &FinishedSpan) -> (i64, i64, f64) {
     let duration = (span.duration_ms * 1e3).round() / 1e3;
+    // The precise end, cut to the millisecond as the start is: a span that ends within another
+    // never reads as ending after it.
     let end = span
         .start_ms
-        .saturating_add(span.duration_ms.round() as i64);
+        .saturating_add((span.start_fraction + span.duration_ms).floor() as i64);
     (span.start_ms, end, duration)
 }
 

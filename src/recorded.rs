@@ -415,6 +415,10 @@ pub(crate) struct FinishedSpan {
     pub(crate) target: Name,
     pub(crate) level: Level,
     pub(crate) start_ms: i64,
+    /// The part of a millisecond past `start_ms` the span started at, in `[0, 1)`: its end is
+    /// the precise start plus its duration, cut to the millisecond, so that a parent never
+    /// reads as ending before a child it encloses.
+    pub(crate) start_fraction: f64,
     /// Wall time between creation and close, in milliseconds.
     pub(crate) duration_ms: f64,
     pub(crate) recorded: Recorded,
@@ -460,6 +464,7 @@ impl FinishedSpan {
             target: Name::Borrowed(""),
             level: Level::INFO,
             start_ms: 0,
+            start_fraction: 0.0,
             duration_ms: 0.0,
             recorded: Recorded::default(),
             draft: Draft::default(),

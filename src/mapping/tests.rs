@@ -56,6 +56,7 @@ fn span(
         target: "tests".into(),
         level: Level::INFO,
         start_ms: 1_700_000_000_000,
+        start_fraction: 0.0,
         duration_ms: 12.345_678,
         recorded: Recorded {
             fields: Fields(fields.into_iter().map(|(n, v)| (n.into(), v)).collect()),
@@ -68,6 +69,31 @@ fn span(
         held_bytes: 0,
         late: None,
     }
+}
+
+#[test]
+fn a_span_that_ends_within_another_never_reads_as_ending_after_it() {
+    // The parent starts at 100.9 ms and lasts 5.2 ms; its child starts at 101.0 ms and lasts
+    // 5.0 ms, so ends 0.1 ms before it. Cutting the start alone to the millisecond, the parent
+    // read as ending at 105 and its child at 106.
+    let session = seed(Fields::default());
+    let mut parent = span(Role::Event { parent: session.id }, session.clone(), vec![]);
+    (parent.start_ms, parent.start_fraction, parent.duration_ms) = (100, 0.9, 5.2);
+    let mut child = span(
+        Role::Event {
+            parent: parent.event_id,
+        },
+        session.clone(),
+        vec![],
+    );
+    (child.start_ms, child.start_fraction, child.duration_ms) = (101, 0.0, 5.0);
+    let end = |span: FinishedSpan| {
+        let event = whole(mapper().event(span, session.id, &Children::default(), &mut 0));
+        (event.start_time.unwrap(), event.end_time.unwrap())
+    };
+    let (parent, child) = (end(parent), end(child));
+    assert_eq!(parent, (100, 106));
+    assert_eq!(child, (101, 106));
 }
 
 #[test]

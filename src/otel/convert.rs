@@ -169,7 +169,7 @@ impl Converter {
         // The span that begins this service's part of the trace: the root, or a span whose
         // parent is in another service.
         let local_root = parent.is_none() || span.parent_span_is_remote;
-        let start_ms = unix_ms(span.start_time);
+        let (start_ms, start_fraction) = unix_ms(span.start_time);
         let duration_ms = span
             .end_time
             .duration_since(span.start_time)
@@ -248,6 +248,7 @@ impl Converter {
             target: scope.into(),
             level: Level::INFO,
             start_ms,
+            start_fraction,
             duration_ms,
             recorded,
             draft: Default::default(),
@@ -326,7 +327,7 @@ impl Converter {
             }
             if recorded.logs.len() < self.max_events_per_span {
                 recorded.logs.push(Log {
-                    time_ms: unix_ms(event.timestamp),
+                    time_ms: unix_ms(event.timestamp).0,
                     level,
                     target: target.into(),
                     message: event.name.into_owned(),
@@ -435,9 +436,9 @@ fn links(recorded: &mut Recorded, links: &[opentelemetry::trace::Link]) {
         .push((Bucket::Metadata, json!({ "otel.links": links })));
 }
 
-fn unix_ms(time: SystemTime) -> i64 {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+/// `time` in whole Unix milliseconds, and the part of a millisecond past them.
+fn unix_ms(time: SystemTime) -> (i64, f64) {
+    crate::layer::split_ms(time.duration_since(UNIX_EPOCH).unwrap_or_default())
 }
 
 #[cfg(test)]
