@@ -70,7 +70,7 @@ impl Producer {
     /// Queues the span that ends a trace in the room reserved for it: never dropped for room.
     pub(crate) fn send_end(&self, mut span: Box<FinishedSpan>, mut reservation: Reservation) {
         let shared = &*self.shared;
-        if shared.sending.fetch_add(1, Ordering::SeqCst) & super::CLOSED != 0 {
+        if shared.sending.fetch_add(1, Ordering::SeqCst) & super::queue::CLOSED != 0 {
             shared.sending.fetch_sub(1, Ordering::SeqCst);
             add(&shared.counters.dropped_after_shutdown, 1);
             self.recycle(span);
