@@ -23,6 +23,7 @@
 //! at the next tick. No receiver
 //! ever parks on the queue, so a send never takes the queue's lock.
 
+mod attempt;
 mod diagnostics;
 mod gate;
 mod job;

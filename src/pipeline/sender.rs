@@ -5,79 +5,26 @@
 //! a refused key stops them all.
 //!
 //! The sender records what became of each span in the job's [`Ledger`]; the worker counts it.
-//! What a job is lives in [`super::job`].
+//! What a job is lives in [`super::job`]; how one call is gated and retried, in
+//! [`super::attempt`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
 
 use futures_util::future::join_all;
 
+use super::attempt::{Failure, Refusals};
 use super::diagnostics::Diagnostics;
-use super::gate::{Admit, Gate};
+use super::gate::Gate;
 use super::job::{self, Done, Job, Outcome};
-use super::retry::{self, Class, RetryPolicy};
+use super::retry::RetryPolicy;
 use super::stats::add;
 use crate::client::Client;
 use crate::error::Error;
 use crate::limits;
 use crate::wire::{CreateSession, UpdateEvent};
 use uuid::Uuid;
-
-/// Which answers of a call refuse the API key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refusals {
-    /// `401` and `403`: a batch or an update answered `404` names a session the server does not
-    /// have (it is created again, and a create answered `404` is the key's refusal).
-    Auth,
-    /// `401`, `403` and `404`: HoneyHive answers an invalid, revoked or expired key, or one
-    /// without the permission, with `404` and does not say which case applies (its CLI's
-    /// changelog, 1.7.0). A session create has no other reason to be answered `404`.
-    AuthOrNotFound,
-}
-
-impl Refusals {
-    fn refuse(self, status: Option<u16>) -> bool {
-        matches!(
-            (self, status),
-            (_, Some(401 | 403)) | (Refusals::AuthOrNotFound, Some(404))
-        )
-    }
-}
-
-/// Why a call did not succeed.
-#[derive(Debug)]
-enum Failure {
-    /// The server refuses the API key: nothing is sent until a probe is accepted.
-    KeyRefused,
-    Error(Error),
-}
-
-impl Failure {
-    fn outcome(&self) -> Outcome {
-        match self {
-            Failure::KeyRefused => Outcome::Unauthorized,
-            Failure::Error(_) => Outcome::Failed,
-        }
-    }
-
-    fn status(&self) -> Option<u16> {
-        match self {
-            Failure::KeyRefused => None,
-            Failure::Error(error) => error.status(),
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::KeyRefused => f.write_str("HoneyHive refuses the API key"),
-            Failure::Error(error) => error.fmt(f),
-        }
-    }
-}
 
 /// Sends jobs; cheap to clone into each job's task.
 #[derive(Debug, Clone)]
@@ -239,95 +186,6 @@ impl Sender {
             job.ledger.record(&[seq], outcome);
         }
         done
-    }
-
-    /// Calls `call` until it succeeds, fails for good, or the retry budget is spent; each
-    /// attempt first passes the gate, and an answer in `refusals` stops every job.
-    async fn with_retry<T, F, Fut>(&self, refusals: Refusals, mut call: F) -> Result<T, Failure>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
-    {
-        let started = Instant::now();
-        let mut attempt = 0u32;
-        loop {
-            let probe = match self.gate.wait_and_admit().await {
-                Admit::Refused => return Err(Failure::KeyRefused),
-                Admit::Probe => true,
-                Admit::Send => false,
-            };
-            let result = {
-                // The semaphore is never closed; without a permit the request still goes.
-                let _permit = self.requests.acquire().await.ok();
-                call().await
-            };
-            if probe && matches!(&result, Err(e) if !refusals.refuse(e.status())) {
-                self.gate.end_probe(Instant::now());
-            }
-            let error = match result {
-                Ok(value) => {
-                    if self.gate.accepted() {
-                        self.diagnostics.info("key-accepted", || {
-                            "HoneyHive accepts the API key again: sending resumed".to_owned()
-                        });
-                    }
-                    return Ok(value);
-                }
-                Err(error) => error,
-            };
-            if let Some(status) = error.status().filter(|&s| refusals.refuse(Some(s))) {
-                self.key_refused(status, &error);
-                return Err(Failure::KeyRefused);
-            }
-            attempt = attempt.saturating_add(1);
-            let class = retry::classify(&error);
-            if let (Class::Throttled(asked), Some(429 | 503)) = (class, error.status()) {
-                // The host asked every client to wait, not only this request.
-                self.gate.pause(Instant::now() + asked);
-            }
-            let wait = self
-                .retry
-                .next(class, attempt, started.elapsed(), fastrand::f64());
-            let Some(wait) = wait else {
-                return Err(Failure::Error(error));
-            };
-            add(&self.shared.counters.requests_retried, 1);
-            tracing::debug!(
-                target: "tracing_honeyhive",
-                "retrying in {wait:?} (attempt {attempt}): {error}"
-            );
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    /// A success status whose body is not the documented JSON: taken as accepted, and said.
-    fn unexpected_body(&self, error: &Error) {
-        self.diagnostics.warn("unexpected-body", || {
-            format!("HoneyHive accepted the request but its answer was unexpected: {error}")
-        });
-    }
-
-    /// Says once that the key is refused, with where the key came from (never the key).
-    fn key_refused(&self, status: u16, error: &Error) {
-        if !self.gate.refuse(Instant::now()) {
-            return;
-        }
-        let source = self.client.key_source();
-        let interval = self.gate.probe_interval();
-        let why = if status == 404 {
-            " (HoneyHive answers 404 to a key that is invalid, revoked or expired, or that lacks \
-             the permission, and does not say which)"
-        } else {
-            ""
-        };
-        self.diagnostics.warn("key-refused", || {
-            format!(
-                "HoneyHive refused the API key ({source}) with {status}{why}: {error}. Nothing \
-                 more is sent: spans are dropped and counted (dropped.unauthorized) until a \
-                 request, tried every {interval:?}, is accepted, or the key is replaced with \
-                 Handle::set_api_key"
-            )
-        });
     }
 
     /// Creates the session; a create the server refuses with a 4xx is sent again in its
