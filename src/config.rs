@@ -295,6 +295,21 @@ pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// A boolean environment variable: `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
+pub(crate) fn flag(env: EnvLookup<'_>, name: &'static str) -> Result<Option<bool>, Error> {
+    let Some(text) = env_or(None, env, name) else {
+        return Ok(None);
+    };
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(Some(true)),
+        "false" | "0" | "no" | "off" => Ok(Some(false)),
+        _ => Err(Error::config(
+            name,
+            format!("`{text}` is not true or false"),
+        )),
+    }
+}
+
 /// `explicit`, else the non-empty variable `name`.
 pub(crate) fn env_or(explicit: Option<String>, env: EnvLookup<'_>, name: &str) -> Option<String> {
     explicit.or_else(|| env_value(env, name))

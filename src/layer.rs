@@ -72,6 +72,8 @@ pub(crate) struct Settings {
     pub(crate) session_name: Option<String>,
     pub(crate) max_field_bytes: usize,
     pub(crate) max_events_per_span: usize,
+    /// Message content is sent: `#[trace]` records arguments and results only then.
+    pub(crate) capture_content: bool,
     /// The most verbose events kept in `metadata.logs`.
     pub(crate) logs_level: tracing::level_filters::LevelFilter,
 }
@@ -173,6 +175,11 @@ impl HoneyHiveLayer {
         {
             producer.count_truncated(n);
         }
+    }
+
+    /// Whether message content is sent: when not, `#[trace]` serialises no argument or result.
+    pub(crate) fn capture_content(&self) -> bool {
+        self.settings.capture_content
     }
 
     /// The closure runner, once the layer is part of a subscriber.

@@ -290,6 +290,7 @@ pub mod redact;
 #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 pub mod schema;
 mod span_ext;
+pub mod traced;
 pub mod wire;
 
 pub use client::Client;
@@ -298,6 +299,58 @@ pub use error::Error;
 pub use layer::{HoneyHiveLayer, SessionRoots};
 pub use pipeline::{Dropped, FlushError, Guard, Handle, Outcomes, Report, Stats};
 pub use span_ext::{Enrichment, HoneyHiveSpanExt};
+#[doc(hidden)]
+pub use traced::__private;
+
+// So that the macros' expansion, which names `::tracing_honeyhive`, works in this crate's own
+// unit tests too.
+extern crate self as tracing_honeyhive;
+
+/// Traces a function the HoneyHive way: its body runs in a `tracing` span, each argument is
+/// recorded in `inputs.<name>` (JSON through serde, else its `Debug` text, else named as left
+/// out), the return value in `outputs.result`, an `Err` as the event's `error` on the same
+/// event, and a panic as the error before it unwinds on.
+///
+/// ```
+/// use tracing_honeyhive::trace;
+///
+/// #[trace(event_type = "tool", skip(api_key), config.index = "orders")]
+/// async fn search(api_key: &str, query: &str, top_k: usize) -> Result<Vec<String>, std::io::Error> {
+///     Ok(vec![format!("{query}: shipped")])
+/// }
+/// ```
+///
+/// Options: `event_type = "model" | "tool" | "chain"`, `name = "…"`, `skip(a, b)`, `skip_all`,
+/// `ret = false`, `level = "debug"`, `target = "…"`, and extra fields with a dotted name
+/// (`config.model = …`, `metadata.step = %step`). On `fn`, `async fn` and methods (`self` is not
+/// recorded). See [`traced`](mod@traced) for everything it records, what it costs, and a comparison
+/// with `#[instrument]`.
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use tracing_honeyhive_macros::trace;
+
+/// Traces a closure (called at once), an async block (a future to await) or a stream, as
+/// [`trace`](macro@trace) traces a function: `traced!("name", options…, inputs(a, b = expr), body)`.
+///
+/// ```
+/// use tracing_honeyhive::traced;
+///
+/// fn rerank(query: &str, documents: &[String]) -> Vec<String> {
+///     traced!("rerank", event_type = "tool", inputs(query, count = documents.len()), || {
+///         let mut ranked = documents.to_vec();
+///         ranked.sort_by_key(|d| !d.contains(query));
+///         ranked
+///     })
+/// }
+/// ```
+///
+/// The body is `|| expr` (or `move || expr`), `async { … }` (or `async move { … }`), or
+/// `stream = expr` for a `Stream`: its items are recorded as they come, and what it yielded when
+/// it ends, fails or is dropped. `inputs(...)` names variables, or `name = expression`, evaluated
+/// only when the span is enabled. See [`traced`](mod@traced).
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use tracing_honeyhive_macros::traced;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "emulator", feature = "opentelemetry"))]

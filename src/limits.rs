@@ -33,6 +33,11 @@ pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// The deepest nesting kept in a structured value.
 pub const MAX_DEPTH: usize = 64;
 
+/// The most text a field holding a whole object as JSON (`honeyhive.inputs`, what `#[trace]`
+/// records) keeps before it is parsed: twice the event limit, since `#[trace]` fits what it
+/// writes to the event limit. Longer text is cut like any field, and is then kept as text.
+pub(crate) const MAX_JSON_FIELD_BYTES: usize = 2 * MAX_EVENT_BYTES;
+
 /// What replaces an array or object nested deeper than [`MAX_DEPTH`].
 pub const DEPTH_MARKER: &str = "[cut: nested deeper than 64 levels]";
 

@@ -317,7 +317,9 @@ impl Mapper {
                 .filter(|(_, key)| !key.is_empty());
             // A bare `metadata` holding text is OpenInference's JSON metadata, for the dialects.
             let route = Bucket::route(name).filter(|_| !(name == "metadata" && value.is_string()));
-            if let Some((bucket, key)) = route {
+            if let Some(bucket) = Bucket::json_field(name) {
+                buckets.merge(bucket, self.json(parse_object(value), truncated));
+            } else if let Some((bucket, key)) = route {
                 buckets.put(bucket, suffix(&field, key), value);
             } else if let Some((bucket, key)) = sdk {
                 buckets.put_nested(bucket, key, value);
@@ -720,6 +722,21 @@ fn hide_content((key, value): (&Key, &mut Value)) {
             }
             _ => {}
         }
+    }
+}
+
+/// The value of a field holding a whole object as JSON text (`honeyhive.inputs`): parsed, its
+/// depth bounded; text that is not JSON stays text (then kept under `value`).
+fn parse_object(value: Value) -> Value {
+    match value {
+        Value::String(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(mut parsed) => {
+                crate::limits::bound_depth(&mut parsed, crate::limits::MAX_DEPTH);
+                parsed
+            }
+            Err(_) => Value::String(text),
+        },
+        other => other,
     }
 }
 

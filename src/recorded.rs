@@ -145,6 +145,24 @@ impl Bucket {
         }
     }
 
+    /// The bucket whose whole object a field holds as JSON text: `honeyhive.inputs`,
+    /// `honeyhive.outputs`, … (what `#[trace]` records).
+    pub(crate) fn json_field(name: &str) -> Option<Bucket> {
+        let rest = name.strip_prefix("honeyhive.")?;
+        Bucket::ALL.into_iter().find(|bucket| bucket.name() == rest)
+    }
+
+    /// The most text a field keeps: a JSON field is kept whole up to
+    /// [`MAX_JSON_FIELD_BYTES`](crate::limits::MAX_JSON_FIELD_BYTES) (a cut would leave no JSON;
+    /// its values are bounded once parsed), any other up to `max_field_bytes`.
+    pub(crate) fn max_text(name: &str, max_field_bytes: usize) -> usize {
+        if Bucket::json_field(name).is_some() {
+            crate::limits::MAX_JSON_FIELD_BYTES.max(max_field_bytes)
+        } else {
+            max_field_bytes
+        }
+    }
+
     /// The bucket a field name routes to, and the key inside it: `inputs.question` →
     /// (`Inputs`, `question`); a bare bucket name (`inputs`) → (`Inputs`, ``).
     pub(crate) fn route(name: &str) -> Option<(Bucket, &str)> {

@@ -378,8 +378,13 @@ impl<T> Builder<T> {
                 "must be at least 64 bytes",
             ));
         }
+        let capture_content = match self.o.capture_content {
+            Some(capture) => capture,
+            None => config::flag(env, "HH_CAPTURE_CONTENT")?.unwrap_or(true),
+        };
         let settings = Settings {
             session_roots: self.o.session_roots,
+            capture_content,
             session_name: config::env_or(self.o.session_name, env, "HH_SESSION_NAME"),
             max_field_bytes,
             max_events_per_span: self
@@ -401,7 +406,7 @@ impl<T> Builder<T> {
         };
         let disabled = match self.o.disabled {
             Some(disabled) => disabled,
-            None => flag(env, "HH_DISABLE_TRACING")?.unwrap_or(false),
+            None => config::flag(env, "HH_DISABLE_TRACING")?.unwrap_or(false),
         };
         if disabled {
             return Ok(Resolved::Disabled(settings));
@@ -455,7 +460,7 @@ impl<T> Builder<T> {
         }
         let verbose = match self.o.verbose {
             Some(verbose) => verbose,
-            None => flag(env, "HH_VERBOSE")?.unwrap_or(false),
+            None => config::flag(env, "HH_VERBOSE")?.unwrap_or(false),
         };
         let announce = verbose.then(|| {
             let key = match client.api_key() {
@@ -473,10 +478,7 @@ impl<T> Builder<T> {
                 .unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
             project: config::env_or(self.o.project, env, "HH_PROJECT"),
             max_field_bytes,
-            capture_content: match self.o.capture_content {
-                Some(capture) => capture,
-                None => flag(env, "HH_CAPTURE_CONTENT")?.unwrap_or(true),
-            },
+            capture_content,
         };
         let setup = Setup {
             client,
@@ -543,21 +545,6 @@ impl Builder<HoneyHiveLayer> {
 pub(crate) enum Resolved {
     Disabled(Settings),
     Enabled(Settings, Box<Setup>),
-}
-
-/// A boolean environment variable: `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
-fn flag(env: EnvLookup<'_>, name: &'static str) -> Result<Option<bool>, Error> {
-    let Some(text) = config::env_or(None, env, name) else {
-        return Ok(None);
-    };
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(Some(true)),
-        "false" | "0" | "no" | "off" => Ok(Some(false)),
-        _ => Err(Error::config(
-            name,
-            format!("`{text}` is not true or false"),
-        )),
-    }
 }
 
 #[cfg(test)]

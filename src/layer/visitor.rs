@@ -6,7 +6,9 @@ use std::fmt;
 
 use tracing::field::{Field, Visit};
 
-use crate::recorded::{Draft, DraftValue as Value, Name, Recorded, belongs_to_span, is_control};
+use crate::recorded::{
+    Bucket, Draft, DraftValue as Value, Name, Recorded, belongs_to_span, is_control,
+};
 
 /// Where the values of one `record` call go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,9 +101,12 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        let text = self
-            .draft
-            .push_str(value, self.max_bytes, &mut self.truncated);
+        let max = if value.len() > self.max_bytes {
+            Bucket::max_text(field.name(), self.max_bytes)
+        } else {
+            self.max_bytes
+        };
+        let text = self.draft.push_str(value, max, &mut self.truncated);
         self.put(field, Value::Text(text));
     }
 

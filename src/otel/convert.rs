@@ -71,7 +71,7 @@ impl Converter {
         self.resource = resource
             .iter()
             .map(|(key, value)| {
-                let value = self.value(value.clone(), &mut truncated);
+                let value = self.value(key.as_str(), value.clone(), &mut truncated);
                 (intern(key.as_str()), value)
             })
             .collect();
@@ -83,10 +83,11 @@ impl Converter {
     }
 
     /// An attribute value, its text bounded to the field size.
-    fn value(&self, value: Value, truncated: &mut u32) -> FieldValue {
+    fn value(&self, name: &str, value: Value, truncated: &mut u32) -> FieldValue {
+        let max = Bucket::max_text(name, self.max_field_bytes);
         let text = |s: String, truncated: &mut u32| {
-            if s.len() > self.max_field_bytes {
-                FieldValue::Str(bounded(&s, self.max_field_bytes, truncated))
+            if s.len() > max {
+                FieldValue::Str(bounded(&s, max, truncated))
             } else {
                 FieldValue::Str(s)
             }
@@ -122,7 +123,10 @@ impl Converter {
     ) -> Vec<(Name, FieldValue)> {
         attributes
             .into_iter()
-            .map(|kv| (intern(kv.key.as_str()), self.value(kv.value, truncated)))
+            .map(|kv| {
+                let value = self.value(kv.key.as_str(), kv.value, truncated);
+                (intern(kv.key.as_str()), value)
+            })
             .collect()
     }
 
@@ -489,6 +493,7 @@ mod tests {
             session_name: None,
             max_field_bytes: 64,
             max_events_per_span: 2,
+            capture_content: true,
             logs_level: tracing::level_filters::LevelFilter::INFO,
         });
         converter.set_resource(

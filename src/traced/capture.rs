@@ -1,0 +1,429 @@
+//! How a value is recorded, chosen by its type where the macro expands, without the user
+//! choosing: JSON through serde where the type is `Serialize`, its `Debug` text where it is only
+//! `Debug`, left out (and named) where it is neither; for a `Result`, the `Ok` value so, and the
+//! `Err` as the error.
+//!
+//! The choice is made at compile time by method resolution on references ("autoref
+//! specialisation"): `(&&&probe(&x)).hh_input()` finds the first of the traits below whose
+//! receiver, with that many references, has an impl for `x`'s type. It yields a plain function
+//! pointer ([`Render`]), which generic code (a future, a stream) can keep and call.
+
+use std::fmt::{self, Debug, Display, Write as _};
+
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde::Serialize;
+
+use crate::limits;
+
+/// The type a value has, to choose how it is recorded.
+#[doc(hidden)]
+pub struct Probe<T: ?Sized>(PhantomData<fn(&T)>);
+
+/// The probe of `value`'s type.
+#[doc(hidden)]
+pub fn probe<T: ?Sized>(_: &T) -> Probe<T> {
+    Probe(PhantomData)
+}
+
+/// The probe of what a closure returns.
+#[doc(hidden)]
+pub fn probe_return<R, F: FnOnce() -> R>(_: &F) -> Probe<R> {
+    Probe(PhantomData)
+}
+
+/// The probe of what a future gives.
+#[doc(hidden)]
+pub fn probe_output<F: std::future::Future>(_: &F) -> Probe<F::Output> {
+    Probe(PhantomData)
+}
+
+/// The probe of a stream's items.
+#[doc(hidden)]
+pub fn probe_item<S: futures_util::Stream>(_: &S) -> Probe<S::Item> {
+    Probe(PhantomData)
+}
+
+/// `f`, its result declared as the function's return type, so that the body is inferred as the
+/// signature has it (a `?` converts into the declared error).
+#[doc(hidden)]
+pub fn returning<R, F: FnOnce() -> R>(f: F) -> F {
+    f
+}
+
+/// `f`, its output declared as the async function's return type.
+#[doc(hidden)]
+pub fn returning_future<R, F: std::future::Future<Output = R>>(f: F) -> F {
+    f
+}
+
+/// Writes a value into a [`Sink`], saying what it was.
+#[doc(hidden)]
+pub type Render<T> = fn(&T, &mut Sink<'_>) -> Outcome;
+
+/// What recording a value found.
+#[doc(hidden)]
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// Written (or, with content hidden or output off, accounted for).
+    Value,
+    /// A value of no size that serialises as `null` (`()`, `Ok(())`): nothing to record.
+    Unit,
+    /// Neither `Serialize` nor `Debug`: left out.
+    Omitted,
+    /// An `Err`: its message (`Display`, else `Debug`) and its type.
+    Error {
+        message: String,
+        type_name: &'static str,
+    },
+}
+
+/// What a [`Sink`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The value itself.
+    Content,
+    /// [`HIDDEN`](crate::mapping::HIDDEN) in its place, nothing serialised: content capture is off.
+    Hidden,
+    /// Nothing: only an error is looked at (`ret = false`).
+    Skip,
+}
+
+/// Where a value is written: a JSON buffer, and what to write.
+#[doc(hidden)]
+pub struct Sink<'a> {
+    pub(crate) buf: &'a mut Vec<u8>,
+    pub(crate) mode: Mode,
+    /// The most bytes the value may take (what is left of the event limit).
+    pub(crate) room: usize,
+}
+
+impl<'a> Sink<'a> {
+    /// A sink writing into `buf`, which holds `held` bytes of the same event already.
+    pub(crate) fn new(buf: &'a mut Vec<u8>, mode: Mode, held: usize) -> Self {
+        Sink {
+            buf,
+            mode,
+            room: limits::MAX_EVENT_BYTES.saturating_sub(held).max(MIN_ROOM),
+        }
+    }
+}
+
+/// The room a value always has, for a marker saying it was cut.
+const MIN_ROOM: usize = 1024;
+
+impl Sink<'_> {
+    /// The value as JSON through serde: cut by the size policy when larger than an event may
+    /// be, marked when serialisation fails or panics.
+    pub fn serde<T: Serialize + ?Sized>(&mut self, value: &T) -> Outcome {
+        if let Some(outcome) = self.not_written() {
+            return outcome;
+        }
+        let start = self.buf.len();
+        let mut out = Capped {
+            buf: &mut *self.buf,
+            room: self.room,
+            over: false,
+        };
+        let written = catch_unwind(AssertUnwindSafe(|| serde_json::to_writer(&mut out, value)));
+        let over = out.over;
+        let failure = match written {
+            Ok(Ok(())) => None,
+            Ok(Err(_)) if over => Some(Failure::TooLarge),
+            Ok(Err(e)) => Some(Failure::Error(e.to_string())),
+            Err(_) => Some(Failure::Panicked),
+        };
+        if failure.is_some() {
+            self.buf.truncate(start);
+        }
+        match failure {
+            None if std::mem::size_of_val(value) == 0 && self.buf[start..] == *b"null" => {
+                self.buf.truncate(start);
+                Outcome::Unit
+            }
+            None => Outcome::Value,
+            Some(Failure::TooLarge) => {
+                self.fitted(value);
+                Outcome::Value
+            }
+            Some(Failure::Error(e)) => {
+                write_json_str(self.buf, &format!("[not serialisable: {e}]"));
+                Outcome::Value
+            }
+            Some(Failure::Panicked) => {
+                write_json_str(self.buf, "[not serialisable: its Serialize panicked]");
+                Outcome::Value
+            }
+        }
+    }
+
+    /// A value larger than an event may be: made a JSON value and fitted, largest parts first,
+    /// as an attached value is ([`limits::fit_value`]).
+    fn fitted<T: Serialize + ?Sized>(&mut self, value: &T) {
+        let fitted = catch_unwind(AssertUnwindSafe(|| serde_json::to_value(value)));
+        match fitted {
+            Ok(Ok(mut value)) => {
+                limits::bound_depth(&mut value, limits::MAX_DEPTH);
+                limits::fit_value(&mut value, self.room);
+                self.buf.extend_from_slice(value.to_string().as_bytes());
+            }
+            _ => write_json_str(self.buf, "[not serialisable: too large]"),
+        }
+    }
+
+    /// The value's `Debug` text, as a JSON string, cut at the field limit.
+    pub fn debug<T: Debug + ?Sized>(&mut self, value: &T) -> Outcome {
+        if let Some(outcome) = self.not_written() {
+            return outcome;
+        }
+        let start = self.buf.len();
+        let room = self.room;
+        let mut text = String::new();
+        let formatted = catch_unwind(AssertUnwindSafe(|| {
+            let mut out = Bounded {
+                text: &mut text,
+                room: FIELD_BYTES.min(room),
+                cut: 0,
+            };
+            let _ = write!(out, "{value:?}");
+            out.cut
+        }));
+        match formatted {
+            Ok(0) => write_json_str(self.buf, &text),
+            Ok(cut) => write_json_str(self.buf, &format!("{text}…[truncated {cut} bytes]")),
+            Err(_) => {
+                self.buf.truncate(start);
+                write_json_str(self.buf, "[not recordable: its Debug panicked]");
+            }
+        }
+        Outcome::Value
+    }
+
+    /// A value neither `Serialize` nor `Debug`.
+    pub fn omitted<T: ?Sized>(&mut self, _: &T) -> Outcome {
+        Outcome::Omitted
+    }
+
+    /// An error, by its `Display`.
+    pub fn error_display<E: Display + ?Sized>(&mut self, error: &E) -> Outcome {
+        Outcome::Error {
+            message: bounded_text(|out| write!(out, "{error}")),
+            type_name: std::any::type_name::<E>(),
+        }
+    }
+
+    /// An error, by its `Debug`.
+    pub fn error_debug<E: Debug + ?Sized>(&mut self, error: &E) -> Outcome {
+        Outcome::Error {
+            message: bounded_text(|out| write!(out, "{error:?}")),
+            type_name: std::any::type_name::<E>(),
+        }
+    }
+
+    /// An error that can be neither displayed nor debugged: its type says what it was.
+    pub fn error_opaque<E: ?Sized>(&mut self, _: &E) -> Outcome {
+        let type_name = std::any::type_name::<E>();
+        Outcome::Error {
+            message: format!("an error of type {type_name}"),
+            type_name,
+        }
+    }
+
+    /// With content hidden, the marker in the value's place; with output off, nothing.
+    fn not_written(&mut self) -> Option<Outcome> {
+        match self.mode {
+            Mode::Content => None,
+            Mode::Hidden => {
+                write_json_str(self.buf, crate::mapping::HIDDEN);
+                Some(Outcome::Value)
+            }
+            Mode::Skip => Some(Outcome::Value),
+        }
+    }
+}
+
+enum Failure {
+    TooLarge,
+    Error(String),
+    Panicked,
+}
+
+/// The bound of a `Debug` text or an error message: the layer's default field limit.
+const FIELD_BYTES: usize = 256 * 1024;
+
+/// A message written through `fmt`, cut at the field limit, never panicking.
+fn bounded_text(write: impl FnOnce(&mut Bounded<'_>) -> fmt::Result) -> String {
+    let mut text = String::new();
+    let cut = catch_unwind(AssertUnwindSafe(|| {
+        let mut out = Bounded {
+            text: &mut text,
+            room: FIELD_BYTES,
+            cut: 0,
+        };
+        let _ = write(&mut out);
+        out.cut
+    }));
+    match cut {
+        Ok(0) => text,
+        Ok(cut) => format!("{text}…[truncated {cut} bytes]"),
+        Err(_) => "[not recordable: its Display panicked]".to_owned(),
+    }
+}
+
+/// A `fmt::Write` keeping at most `room` bytes (at a character boundary) and counting the rest.
+struct Bounded<'a> {
+    text: &'a mut String,
+    room: usize,
+    cut: usize,
+}
+
+impl fmt::Write for Bounded<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.cut > 0 {
+            self.cut += s.len();
+            return Ok(());
+        }
+        let kept = limits::prefix(s, self.room);
+        self.text.push_str(kept);
+        self.room -= kept.len();
+        self.cut += s.len() - kept.len();
+        Ok(())
+    }
+}
+
+/// An `io::Write` into a buffer that refuses to grow beyond `room` bytes.
+struct Capped<'a> {
+    buf: &'a mut Vec<u8>,
+    room: usize,
+    over: bool,
+}
+
+impl std::io::Write for Capped<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if bytes.len() > self.room {
+            self.over = true;
+            return Err(std::io::Error::other("larger than an event may be"));
+        }
+        self.room -= bytes.len();
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `text` as a JSON string.
+pub(crate) fn write_json_str(buf: &mut Vec<u8>, text: &str) {
+    buf.reserve(text.len() + 2);
+    buf.push(b'"');
+    let mut clean = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        buf.extend_from_slice(&text.as_bytes()[clean..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            buf.extend_from_slice(b"\\u00");
+            buf.push(HEX[usize::from(byte >> 4)]);
+            buf.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            buf.extend_from_slice(escape);
+        }
+        clean = i + 1;
+    }
+    buf.extend_from_slice(&text.as_bytes()[clean..]);
+    buf.push(b'"');
+}
+
+// An argument: JSON, else `Debug`, else left out.
+
+#[doc(hidden)]
+pub trait InputSerde {
+    type Value: ?Sized;
+    fn hh_input(&self) -> Render<Self::Value>;
+}
+impl<T: Serialize + ?Sized> InputSerde for &&Probe<T> {
+    type Value = T;
+    fn hh_input(&self) -> Render<T> {
+        |value, sink| sink.serde(value)
+    }
+}
+
+#[doc(hidden)]
+pub trait InputDebug {
+    type Value: ?Sized;
+    fn hh_input(&self) -> Render<Self::Value>;
+}
+impl<T: Debug + ?Sized> InputDebug for &Probe<T> {
+    type Value = T;
+    fn hh_input(&self) -> Render<T> {
+        |value, sink| sink.debug(value)
+    }
+}
+
+#[doc(hidden)]
+pub trait InputNone {
+    type Value: ?Sized;
+    fn hh_input(&self) -> Render<Self::Value>;
+}
+impl<T: ?Sized> InputNone for Probe<T> {
+    type Value = T;
+    fn hh_input(&self) -> Render<T> {
+        |value, sink| sink.omitted(value)
+    }
+}
+
+// A result: a `Result` by its `Ok` value (JSON, `Debug`, left out) and its `Err` (`Display`,
+// `Debug`, its type), else the value as an argument is recorded.
+
+macro_rules! output_level {
+    ($trait:ident, [$($refs:tt)*], <$($param:ident $(: $bound:path)?),*> $ty:ty => $render:expr) => {
+        #[doc(hidden)]
+        pub trait $trait {
+            type Value;
+            fn hh_output(&self) -> Render<Self::Value>;
+        }
+        impl<$($param $(: $bound)?),*> $trait for $($refs)* Probe<$ty> {
+            type Value = $ty;
+            fn hh_output(&self) -> Render<$ty> {
+                $render
+            }
+        }
+    };
+}
+
+macro_rules! result_level {
+    ($trait:ident, [$($refs:tt)*], <T $(: $tb:path)?, E $(: $eb:path)?>, $ok:ident, $err:ident) => {
+        output_level!($trait, [$($refs)*], <T $(: $tb)?, E $(: $eb)?> Result<T, E> =>
+            |value, sink| match value {
+                Ok(value) => sink.$ok(value),
+                Err(error) => sink.$err(error),
+            });
+    };
+}
+
+result_level!(Output01, [&&&&&&&&&&&], <T: Serialize, E: Display>, serde, error_display);
+result_level!(Output02, [&&&&&&&&&&], <T: Debug, E: Display>, debug, error_display);
+result_level!(Output03, [&&&&&&&&&], <T, E: Display>, omitted, error_display);
+result_level!(Output04, [&&&&&&&&], <T: Serialize, E: Debug>, serde, error_debug);
+result_level!(Output05, [&&&&&&&], <T: Debug, E: Debug>, debug, error_debug);
+result_level!(Output06, [&&&&&&], <T, E: Debug>, omitted, error_debug);
+result_level!(Output07, [&&&&&], <T: Serialize, E>, serde, error_opaque);
+result_level!(Output08, [&&&&], <T: Debug, E>, debug, error_opaque);
+result_level!(Output09, [&&&], <T, E>, omitted, error_opaque);
+output_level!(Output10, [&&], <T: Serialize> T => |value, sink| sink.serde(value));
+output_level!(Output11, [&], <T: Debug> T => |value, sink| sink.debug(value));
+output_level!(Output12, [], <T> T => |value, sink| sink.omitted(value));
+
+#[cfg(test)]
+mod tests;
