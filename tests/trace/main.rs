@@ -2,7 +2,13 @@
 //! subscribers: what each traced call records, on every path it leaves by.
 #![cfg(all(feature = "emulator", feature = "macros"))]
 
+#[path = "../common/mod.rs"]
+mod common;
+
+mod blocks;
 mod calls;
+mod nesting;
+mod subscribers;
 
 use std::time::Duration;
 
@@ -46,7 +52,6 @@ impl Harness {
         tracing::dispatcher::with_default(&self.dispatch, f)
     }
 
-    #[allow(dead_code)]
     /// Runs `future` on a runtime whose threads all have the harness's subscriber.
     fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T {
         let dispatch = self.dispatch.clone();
@@ -63,7 +68,17 @@ impl Harness {
     }
 
     fn flush(&self) {
-        self.guard.flush(PATIENCE).expect("everything is delivered");
+        let report = self.guard.flush(PATIENCE).expect("everything is delivered");
+        let stats = self.guard.stats();
+        assert_eq!(stats.delivered(), stats.produced(), "{report:?} {stats:#?}");
+    }
+
+    /// The only session, as a tree outline (`name [type]`, indented by depth).
+    fn outline(&self) -> Vec<String> {
+        let sessions = self.server.sessions();
+        assert_eq!(sessions.len(), 1, "sessions: {sessions:#?}");
+        let id = sessions[0].session_id.clone().unwrap();
+        common::outline(&self.server.tree(&id).unwrap())
     }
 
     /// The stored event named `name` (exactly one), a session included.
