@@ -122,6 +122,12 @@
 //! string escaping through [`HoneyHiveSpanExt`]: `span.set_inputs(json!({...}))`,
 //! `span.enrich(...)`, and `span.enrich_session(...)` for the whole session.
 //!
+//! **The application's own functions** — plan, retrieve, call a tool, answer — are traced with
+//! [`#[trace]`](macro@trace) (feature `macros`, on by default): the body runs in a span, the
+//! arguments land in `inputs`, the result in `outputs.result`, an `Err` or a panic in `error` on
+//! the same event; [`traced!`](macro@traced) does the same for a closure, an async block or a
+//! stream. See [`traced`](mod@traced).
+//!
 //! **Distributed sessions** — a chain of services, Rust, Python or TypeScript, recording one
 //! session — go through [`propagation`]: `SessionContext::current().inject(&mut headers)` puts
 //! the current session and event in an outgoing request's W3C `baggage` header, under the names
@@ -256,6 +262,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
+//! | `macros` (default) | [`trace`](macro@trace) and [`traced!`](macro@traced), from `tracing-honeyhive-macros` |
 //! | `emulator` | [`emulator::Emulator`], the local HoneyHive-compatible server |
 //! | `opentelemetry` | `otel::HoneyHiveExporter`, an OpenTelemetry `SpanExporter` through the same pipeline and mapping; `propagation::inject_context` and `extract_context` |
 //! | `schemars` | [`schema`]: JSON Schemas of the request bodies, generated from the [`wire`] types |

@@ -44,7 +44,7 @@
 //! });
 //! guard.flush(std::time::Duration::from_secs(5)).unwrap();
 //! # let sessions = server.sessions();
-//! # let answer = sessions.iter().find(|s| s.session_name.as_deref() == Some("answer")).unwrap();
+//! # let answer = sessions.iter().find(|s| s.event_name.as_deref() == Some("answer")).unwrap();
 //! # assert_eq!(answer.inputs.as_ref().unwrap()["question"], "Where is my order?");
 //! # assert_eq!(answer.outputs.as_ref().unwrap()["result"], "Order A-17 has shipped.");
 //! # let events = server.events();
