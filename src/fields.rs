@@ -26,7 +26,7 @@
 //! | `otel.name` | the event's name, as with tracing-opentelemetry (after `honeyhive.event_name`) |
 //! | `otel.status_code`, `otel.status_message` | with status `ERROR`, the message becomes the event's `error` |
 //! | `otel.kind` | ignored |
-//! | `honeyhive.inputs`, `honeyhive.outputs`, `honeyhive.config`, `honeyhive.metadata`, `honeyhive.metrics`, `honeyhive.feedback`, `honeyhive.user_properties` | a whole object as JSON text, merged into that bucket (what [`trace`](crate::trace) records: `honeyhive.inputs = {"question": "…"}`); text that is not JSON is kept under `value`; kept whole up to 2 MiB before it is parsed, then bounded like any structured value |
+//! | `honeyhive.inputs`, `honeyhive.outputs`, `honeyhive.config`, `honeyhive.metadata`, `honeyhive.metrics`, `honeyhive.feedback`, `honeyhive.user_properties` | a whole object as JSON text, merged into that bucket (what [`trace`](macro@crate::trace) records: `honeyhive.inputs = {"question": "…"}`); text that is not JSON is kept under `value`; kept whole up to 2 MiB before it is parsed, then bounded like any structured value |
 //! | `honeyhive_inputs.*`, `honeyhive_outputs.*`, `honeyhive_config.*`, `honeyhive_metadata.*`, `honeyhive_metrics.*`, `honeyhive_feedback.*`, `honeyhive_user_properties.*` | the names HoneyHive's own SDKs give attributes (users copy them from its docs): the same buckets, with the dotted rest re-nested and numbered keys made arrays: `honeyhive_inputs.chat_history.0.role` → `inputs["chat_history"][0]["role"]` |
 //! | [`SDK_EVENT_TYPE`] `honeyhive_event_type`, [`SDK_EVENT_NAME`] `honeyhive_event_name`, [`SDK_ERROR`] `honeyhive_error` | the same as `honeyhive.event_type`, `honeyhive.event_name` and `error` |
 //!

@@ -1,5 +1,5 @@
-//! Tracing an application's own functions the HoneyHive way: [`trace`](crate::trace) on a
-//! function, [`traced!`](crate::traced) on a closure, an async block or a stream (feature
+//! Tracing an application's own functions the HoneyHive way: [`trace`](macro@crate::trace) on a
+//! function, [`traced!`](macro@crate::traced) on a closure, an async block or a stream (feature
 //! `macros`, on by default).
 //!
 //! An agent is mostly the application's own code — plan, retrieve, call a tool, answer — and
@@ -117,7 +117,7 @@
 //!
 //! # Closures, async blocks and streams
 //!
-//! [`traced!`](crate::traced) traces code that cannot take an attribute: a block inside a
+//! [`traced!`](macro@crate::traced) traces code that cannot take an attribute: a block inside a
 //! function, a call through a trait object, a streamed answer.
 //!
 //! ```
