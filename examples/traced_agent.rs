@@ -190,11 +190,12 @@ async fn stream_answer(chat_history: &[Message]) -> String {
     } else {
         "Your order has shipped with DHL and arrives in two days."
     };
-    let chunks = futures_util::stream::iter(text.split_inclusive(' ').map(str::to_owned))
-        .then(|chunk| async move {
+    let chunks = futures_util::stream::iter(text.split_inclusive(' ').map(str::to_owned)).then(
+        |chunk| async move {
             tokio::time::sleep(Duration::from_millis(2)).await;
             chunk
-        });
+        },
+    );
     let answer = traced!(
         "stream answer",
         event_type = "model",

@@ -174,11 +174,12 @@ pub(crate) mod fields {
 /// What the expansion of `#[trace]` and `traced!` calls; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use super::call::{Call, Inputs};
+    pub use super::call::{Arg, Call, InputArg};
     pub use super::capture::{
-        InputDebug, InputNone, InputSerde, Outcome, Output01, Output02, Output03, Output04,
-        Output05, Output06, Output07, Output08, Output09, Output10, Output11, Output12, Probe,
-        Render, Sink, probe, probe_item, probe_output, probe_return, returning, returning_future,
+        ErrorText, InputDebug, InputNone, InputSerde, Outcome, Output01, Output02, Output03,
+        Output04, Output05, Output06, Output07, Output08, Output09, Output10, Output11, Output12,
+        Probe, Render, Sink, probe, probe_item, probe_output, probe_return, returning,
+        returning_future,
     };
     pub use tracing;
 }

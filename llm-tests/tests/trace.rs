@@ -243,7 +243,11 @@ async fn a_traced_step_around_genai_holds_its_call_and_its_provider_error() {
             .unwrap()
             .contains("genai")
     );
-    println!("failing ask: error {:?} metadata {}", failed.error, object(&failed.metadata));
+    println!(
+        "failing ask: error {:?} metadata {}",
+        failed.error,
+        object(&failed.metadata)
+    );
     let ok = asks.iter().find(|e| e.error.is_none()).unwrap();
     assert_eq!(object(&ok.inputs)["question"], "Where is order 7?");
     assert!(object(&ok.outputs)["result"].is_string(), "{ok:#?}");

@@ -8,9 +8,9 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprAsync, ExprClosure, Ident, LitStr, Token};
 
-use crate::function::inputs_block;
+use crate::function::{input_arg, inputs_block};
 use crate::options::{Options, Site};
-use crate::{Kind, krate, output_dispatch, span_expr};
+use crate::{Kind, krate, run_body, span_expr};
 
 pub(crate) struct Traced {
     options: Options,
@@ -33,7 +33,9 @@ impl Parse for Traced {
                     input.error("the body comes last: `traced!(\"name\", options..., || body)`")
                 );
             }
-            if input.peek(Token![async]) && !input.peek2(Token![|]) && !input.peek2(Token![move]) {
+            let block_follows = input.peek2(syn::token::Brace)
+                || (input.peek2(Token![move]) && input.peek3(syn::token::Brace));
+            if input.peek(Token![async]) && block_follows {
                 body = Some(Body::Future(input.parse()?));
             } else if input.peek(Token![async]) {
                 let closure: ExprClosure = input.parse()?;
@@ -44,8 +46,8 @@ impl Parse for Traced {
             } else if input.peek(Token![|]) || input.peek(Token![||]) || input.peek(Token![move]) {
                 let closure: ExprClosure = input.parse()?;
                 if !closure.inputs.is_empty() {
-                    return Err(syn::Error::new(
-                        closure.inputs.span(),
+                    return Err(syn::Error::new_spanned(
+                        &closure.inputs,
                         "the closure takes no arguments: `traced!` calls it at once",
                     ));
                 }
@@ -94,57 +96,32 @@ pub(crate) fn expand(traced: Traced) -> syn::Result<TokenStream> {
             let ident = &input.name;
             let key = LitStr::new(&ident.to_string(), ident.span());
             match &input.value {
-                None => quote_spanned! {ident.span()=>
-                    __hh_inputs.arg(#key, &#ident, (&&&#krate::__private::probe(&#ident)).hh_input());
-                },
-                Some(value) => quote_spanned! {value.span()=>
-                    {
-                        let __hh_value = &(#value);
-                        __hh_inputs.arg(#key, __hh_value, (&&&#krate::__private::probe(__hh_value)).hh_input());
-                    }
-                },
+                None => input_arg(&krate, &key, &quote_spanned!(ident.span()=> &#ident)),
+                Some(value) => input_arg(&krate, &key, &quote_spanned!(value.span()=> &(#value))),
             }
         })
         .collect();
     let inputs = inputs_block(&krate, captures);
     let ret = options.ret.as_ref().is_none_or(syn::LitBool::value);
-    let dispatch = output_dispatch(&krate);
     let (kind, run) = match body {
         Body::Closure(closure) => (
             Kind::Call,
-            quote! {
-                let __hh_body = #closure;
-                #[allow(clippy::needless_borrow)]
-                let __hh_render = {
-                    #dispatch
-                    (&&&&&&&&&&&&#krate::__private::probe_return(&__hh_body)).hh_output()
-                };
-                __hh_call.run(__hh_body, __hh_render, #ret)
-            },
+            run_body(&krate, quote!(#closure), "probe_return", "run", ret, false),
         ),
         Body::Future(future) => (
             Kind::Future,
-            quote! {
-                let __hh_body = #future;
-                #[allow(clippy::needless_borrow)]
-                let __hh_render = {
-                    #dispatch
-                    (&&&&&&&&&&&&#krate::__private::probe_output(&__hh_body)).hh_output()
-                };
-                __hh_call.future(__hh_body, __hh_render, #ret)
-            },
+            run_body(
+                &krate,
+                quote!(#future),
+                "probe_output",
+                "future",
+                ret,
+                false,
+            ),
         ),
         Body::Stream(stream) => (
             Kind::Stream,
-            quote! {
-                let __hh_body = #stream;
-                #[allow(clippy::needless_borrow)]
-                let __hh_render = {
-                    #dispatch
-                    (&&&&&&&&&&&&#krate::__private::probe_item(&__hh_body)).hh_output()
-                };
-                __hh_call.stream(__hh_body, __hh_render, #ret)
-            },
+            run_body(&krate, quote!(#stream), "probe_item", "stream", ret, false),
         ),
     };
     let span = span_expr(&options, &name, &krate, kind);

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ItemFn, LitStr, Pat, ReturnType, Type};
 
 use crate::options::Options;
-use crate::{Kind, krate, output_dispatch, span_expr};
+use crate::{Kind, krate, run_body, span_expr};
 
 pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream> {
     let ItemFn {
@@ -49,9 +49,8 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
     };
     let captures = captured.iter().map(|ident| {
         let name = LitStr::new(&ident.unraw_string(), ident.span());
-        quote_spanned! {ident.span()=>
-            __hh_inputs.arg(#name, &#ident, (&&&#krate::__private::probe(&#ident)).hh_input());
-        }
+        let value = quote_spanned!(ident.span()=> &#ident);
+        input_arg(&krate, &name, &value)
     });
     let name = options
         .name
@@ -65,28 +64,35 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
         ReturnType::Type(_, ty) if nameable(ty) => quote!(#ty),
         _ => quote!(_),
     };
-    let dispatch = output_dispatch(&krate);
     let unsafety = sig.unsafety.map(|_| quote!(unsafe));
+    // An async block takes its output type from its first `return`, not from what it is passed
+    // to: a first, unreachable `return` of the declared type lets the body's own returns and tail
+    // coerce to it (a `Box<MyError>` into a `Box<dyn Error>`), as `#[instrument]` does.
+    let hint = match &sig.output {
+        ReturnType::Type(_, ty) if nameable(ty) => quote! {
+            #[allow(
+                unknown_lints, unreachable_code, clippy::diverging_sub_expression,
+                clippy::empty_loop, clippy::let_unit_value, clippy::let_with_type_underscore,
+                clippy::needless_return, clippy::unreachable
+            )]
+            if false {
+                let __hh_declared: #ty = loop {};
+                return __hh_declared;
+            }
+        },
+        _ => quote!(),
+    };
     let body = if is_async {
-        quote! {
-            let __hh_body = #krate::__private::returning_future::<#returns, _>(async move #block);
-            #[allow(clippy::needless_borrow)]
-            let __hh_render = {
-                #dispatch
-                (&&&&&&&&&&&&#krate::__private::probe_output(&__hh_body)).hh_output()
-            };
-            __hh_call.future(__hh_body, __hh_render, #ret).await
-        }
+        let future = quote! {
+            #krate::__private::returning_future::<#returns, _>(async move {
+                #hint
+                #block
+            })
+        };
+        run_body(&krate, future, "probe_output", "future", ret, true)
     } else {
-        quote! {
-            let __hh_body = #krate::__private::returning::<#returns, _>(move || #unsafety #block);
-            #[allow(clippy::needless_borrow)]
-            let __hh_render = {
-                #dispatch
-                (&&&&&&&&&&&&#krate::__private::probe_return(&__hh_body)).hh_output()
-            };
-            __hh_call.run(__hh_body, __hh_render, #ret)
-        }
+        let closure = quote!(#krate::__private::returning::<#returns, _>(move || #unsafety #block));
+        run_body(&krate, closure, "probe_return", "run", ret, false)
     };
     let inputs = inputs_block(&krate, captures.collect());
     Ok(quote! {
@@ -99,23 +105,27 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
     })
 }
 
-/// The statements that record the inputs, when the span is recorded at all.
+/// One argument for `Call::inputs`: its name, a reference to its value, and the way its type is
+/// recorded, chosen where the type is known.
+pub(crate) fn input_arg(krate: &TokenStream, name: &LitStr, value: &TokenStream) -> TokenStream {
+    quote_spanned! {name.span()=>
+        &#krate::__private::Arg::new(#name, #value, (&&&#krate::__private::probe(#value)).hh_input())
+            as &dyn #krate::__private::InputArg
+    }
+}
+
+/// The statement that records the inputs, when the span is recorded at all.
 pub(crate) fn inputs_block(krate: &TokenStream, captures: Vec<TokenStream>) -> TokenStream {
     if captures.is_empty() {
-        return quote! {
-            if let ::core::option::Option::Some(__hh_inputs) = __hh_call.inputs() {
-                __hh_inputs.finish();
-            }
-        };
+        return quote!();
     }
     // Each reference of `&&&probe(..)` counts: the first impl found with that many chooses.
     quote! {
         #[allow(clippy::needless_borrow)]
-        let () = if let ::core::option::Option::Some(mut __hh_inputs) = __hh_call.inputs() {
+        let () = if __hh_call.is_recording() {
             #[allow(unused_imports)]
             use #krate::__private::{InputDebug as _, InputNone as _, InputSerde as _};
-            #(#captures)*
-            __hh_inputs.finish();
+            __hh_call.inputs(&[#(#captures),*]);
         };
     }
 }

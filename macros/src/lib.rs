@@ -81,6 +81,33 @@ fn span_expr(options: &Options, name: &LitStr, krate: &Tokens, kind: Kind) -> To
     }
 }
 
+/// The end of an expansion: `body` bound, the way its result is recorded chosen by its type
+/// (through the probe function `probe`), and the call made by `Call::<method>` — awaited for
+/// an `async fn`.
+fn run_body(
+    krate: &Tokens,
+    body: Tokens,
+    probe: &str,
+    method: &str,
+    ret: bool,
+    awaited: bool,
+) -> Tokens {
+    let dispatch = output_dispatch(krate);
+    let probe = syn::Ident::new(probe, proc_macro2::Span::call_site());
+    let method = syn::Ident::new(method, proc_macro2::Span::call_site());
+    let awaited = awaited.then(|| quote!(.await));
+    // Each reference of `&&&…probe(..)` counts: the first impl found with that many chooses.
+    quote! {
+        let __hh_body = #body;
+        #[allow(clippy::needless_borrow)]
+        let __hh_render = {
+            #dispatch
+            (&&&&&&&&&&&&#krate::__private::#probe(&__hh_body)).hh_output()
+        };
+        __hh_call.#method(__hh_body, __hh_render, #ret) #awaited
+    }
+}
+
 /// The traits that choose, by the type of a result, how it is recorded (most specific first).
 fn output_dispatch(krate: &Tokens) -> Tokens {
     quote! {

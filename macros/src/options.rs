@@ -159,6 +159,13 @@ impl Options {
                     }
                 }
             }
+            _ if RESERVED.iter().any(|(n, _)| *n == word) => {
+                let (_, why) = RESERVED.iter().find(|(n, _)| *n == word).expect("found");
+                Err(syn::Error::new(
+                    key.span(),
+                    format!("`{word}` is set by #[trace] itself: {why}"),
+                ))
+            }
             _ => {
                 let expected = match site {
                     Site::Function => format!("{KEYWORDS}, `skip(...)`, `skip_all`"),
@@ -209,6 +216,12 @@ impl Options {
         } else {
             None
         };
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(match &sigil {
+                Some(sigil) => syn::Error::new_spanned(sigil, "a value must follow `%` or `?`"),
+                None => syn::Error::new_spanned(spanned, "the field has no value"),
+            });
+        }
         let value = input.parse()?;
         self.fields.push(Field { name, sigil, value });
         Ok(())

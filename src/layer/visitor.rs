@@ -118,9 +118,9 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = self
-            .draft
-            .push_debug(value, self.max_bytes, &mut self.truncated);
+        // `#[trace]` records its JSON fields as a `Display`, written only here.
+        let max = Bucket::max_text(field.name(), self.max_bytes);
+        let text = self.draft.push_debug(value, max, &mut self.truncated);
         self.put(field, Value::Text(text));
     }
 }

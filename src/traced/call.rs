@@ -36,19 +36,43 @@ impl Call {
         }
     }
 
-    /// The writer of the inputs, unless the span is disabled.
-    pub fn inputs(&mut self) -> Option<Inputs<'_>> {
-        if self.span.is_disabled() {
-            return None;
+    /// Whether anything is recorded: the span is enabled.
+    pub fn is_recording(&self) -> bool {
+        !self.span.is_disabled()
+    }
+
+    /// Records the arguments: `inputs`, written only when a subscriber records the field (as
+    /// `#[instrument]` formats a field only then); those that cannot be recorded are named in
+    /// `metadata.omitted` at once.
+    pub fn inputs(&mut self, args: &[&dyn InputArg]) {
+        if !self.is_recording() {
+            return;
         }
-        let mut buf = take_buffer();
-        buf.push(b'{');
-        Some(Inputs { call: self, buf })
+        let mut any = false;
+        for arg in args {
+            if arg.omitted() {
+                self.omit(&format!("inputs.{}", arg.name()));
+            } else {
+                any = true;
+            }
+        }
+        if any {
+            let inputs = Inputs {
+                args,
+                mode: self.mode(true),
+            };
+            self.span
+                .record(fields::INPUTS, tracing::field::display(&inputs));
+        }
     }
 
     /// Runs `body` inside the span, records how it ended, and returns its result; a panic is
     /// recorded as the error, then goes on unwinding.
     pub fn run<R, F: FnOnce() -> R>(mut self, body: F, render: Render<R>, ret: bool) -> R {
+        if !self.is_recording() {
+            self.done = true;
+            return body();
+        }
         let ran = {
             let _entered = self.span.enter();
             catch_unwind(AssertUnwindSafe(body))
@@ -65,34 +89,37 @@ impl Call {
         }
     }
 
-    /// Records the result: a value as `outputs.result` (none for a unit), an error as `error`
-    /// with its type in `metadata.error_type`, a value that cannot be recorded named in
-    /// `metadata.omitted`.
-    pub(crate) fn finish<T: ?Sized>(&mut self, value: &T, render: Render<T>, ret: bool) {
+    /// Records the result: a value as `outputs.result` (none for a unit), written when a
+    /// subscriber records it; an error as `error` with its type in `metadata.error_type`; a value
+    /// that cannot be recorded named in `metadata.omitted`.
+    pub(crate) fn finish<T>(&mut self, value: &T, render: Render<T>, ret: bool) {
         self.done = true;
-        if self.span.is_disabled() {
+        if !self.is_recording() {
             return;
         }
         let mode = self.mode(ret);
-        let mut buf = take_buffer();
-        buf.extend_from_slice(b"{\"result\":");
-        match render(value, &mut Sink::new(&mut buf, mode, 0)) {
+        // What the value is, found without writing it.
+        match render(value, &mut Sink::new(&mut Vec::new(), Mode::Skip, 0)) {
             Outcome::Value if mode != Mode::Skip => {
-                buf.push(b'}');
-                record_json(&self.span, fields::OUTPUTS, &buf);
+                let output = Output {
+                    value,
+                    render,
+                    mode,
+                };
+                self.span
+                    .record(fields::OUTPUTS, tracing::field::display(&output));
             }
             Outcome::Omitted if mode != Mode::Skip => self.omit("outputs.result"),
-            Outcome::Error { message, type_name } => self.error(&message, type_name),
+            Outcome::Error { error, type_name } => self.error(&error, type_name),
             _ => {}
         }
-        give_back(buf);
     }
 
     /// A result already rendered (a stream's items): `json` is the whole `outputs` object.
     pub(crate) fn finish_with(&mut self, outputs: Option<&[u8]>) {
         self.done = true;
-        if let Some(outputs) = outputs {
-            record_json(&self.span, fields::OUTPUTS, outputs);
+        if let Some(text) = outputs.and_then(|json| std::str::from_utf8(json).ok()) {
+            self.span.record(fields::OUTPUTS, text);
         }
     }
 
@@ -105,9 +132,9 @@ impl Call {
         }
     }
 
-    pub(crate) fn error(&self, message: &str, type_name: &str) {
+    pub(crate) fn error(&self, error: &dyn std::fmt::Display, type_name: &str) {
         self.span
-            .record(fields::ERROR, tracing::field::display(message));
+            .record(fields::ERROR, tracing::field::display(error));
         self.span.record(fields::ERROR_TYPE, type_name);
     }
 
@@ -119,7 +146,7 @@ impl Call {
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("a panic with a payload that is not text");
-        self.error(&format!("panicked: {message}"), "panic");
+        self.error(&format_args!("panicked: {message}"), "panic");
     }
 
     fn omit(&mut self, path: &str) {
@@ -133,54 +160,118 @@ impl Call {
 
 impl Drop for Call {
     fn drop(&mut self) {
-        if !self.done && !self.span.is_disabled() {
+        if !self.done && self.is_recording() {
             self.span.record(fields::CANCELLED, true);
         }
     }
 }
 
-/// Writes a call's arguments into `inputs`, one JSON object recorded once.
+/// One argument of a traced call, with the way its type is recorded.
 #[doc(hidden)]
-pub struct Inputs<'a> {
-    call: &'a mut Call,
-    buf: Vec<u8>,
+pub struct Arg<'a, T: ?Sized> {
+    name: &'static str,
+    value: &'a T,
+    render: Render<T>,
 }
 
-impl Inputs<'_> {
-    /// Adds the argument `name`, written by `render`.
-    pub fn arg<T: ?Sized>(&mut self, name: &'static str, value: &T, render: Render<T>) {
-        let mark = self.buf.len();
-        if mark > 1 {
-            self.buf.push(b',');
+impl<'a, T: ?Sized> Arg<'a, T> {
+    /// The argument `name`, written by `render`.
+    pub fn new(name: &'static str, value: &'a T, render: Render<T>) -> Self {
+        Arg {
+            name,
+            value,
+            render,
         }
-        write_json_str(&mut self.buf, name);
-        self.buf.push(b':');
-        let mode = self.call.mode(true);
-        match render(value, &mut Sink::new(&mut self.buf, mode, mark)) {
-            Outcome::Value => {}
-            Outcome::Omitted => {
-                self.buf.truncate(mark);
-                self.call.omit(&format!("inputs.{name}"));
+    }
+}
+
+/// An argument whatever its type, for the list a call records.
+#[doc(hidden)]
+pub trait InputArg {
+    /// The argument's name.
+    fn name(&self) -> &'static str;
+    /// Its type is neither `Serialize` nor `Debug` (found without writing it).
+    fn omitted(&self) -> bool;
+    /// Writes it; what it was.
+    fn write(&self, sink: &mut Sink<'_>) -> bool;
+}
+
+impl<T: ?Sized> InputArg for Arg<'_, T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn omitted(&self) -> bool {
+        let probe = (self.render)(self.value, &mut Sink::new(&mut Vec::new(), Mode::Skip, 0));
+        probe == Outcome::Omitted
+    }
+
+    fn write(&self, sink: &mut Sink<'_>) -> bool {
+        matches!((self.render)(self.value, sink), Outcome::Value)
+    }
+}
+
+/// A call's arguments as one JSON object, written when a subscriber formats the field.
+struct Inputs<'a> {
+    args: &'a [&'a dyn InputArg],
+    mode: Mode,
+}
+
+impl std::fmt::Display for Inputs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        with_buffer(f, |buf| {
+            buf.push(b'{');
+            for arg in self.args {
+                if arg.omitted() {
+                    continue;
+                }
+                let mark = buf.len();
+                if mark > 1 {
+                    buf.push(b',');
+                }
+                write_json_str(buf, arg.name());
+                buf.push(b':');
+                let held = buf.len();
+                if !arg.write(&mut Sink::new(buf, self.mode, held)) {
+                    buf.truncate(mark);
+                }
             }
-            Outcome::Unit | Outcome::Error { .. } => self.buf.truncate(mark),
-        }
-    }
-
-    /// Records the inputs.
-    pub fn finish(mut self) {
-        if self.buf.len() > 1 {
-            self.buf.push(b'}');
-            record_json(&self.call.span, fields::INPUTS, &self.buf);
-        }
-        give_back(std::mem::take(&mut self.buf));
+            buf.push(b'}');
+        })
     }
 }
 
-/// Records JSON text (always UTF-8: serde_json's output and our own escaping).
-fn record_json(span: &Span, field: &str, json: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(json) {
-        span.record(field, text);
+/// A call's result as `{"result": …}`, written when a subscriber formats the field.
+struct Output<'a, T> {
+    value: &'a T,
+    render: Render<T>,
+    mode: Mode,
+}
+
+impl<T> std::fmt::Display for Output<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        with_buffer(f, |buf| {
+            buf.extend_from_slice(b"{\"result\":");
+            (self.render)(self.value, &mut Sink::new(buf, self.mode, 0));
+            buf.push(b'}');
+        })
     }
+}
+
+/// Writes JSON through this thread's buffer (always UTF-8: serde_json's output and our own
+/// escaping), then into `f`.
+fn with_buffer(
+    f: &mut std::fmt::Formatter<'_>,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> std::fmt::Result {
+    let mut buf = take_buffer();
+    write(&mut buf);
+    let written = match std::str::from_utf8(&buf) {
+        Ok(text) => f.write_str(text),
+        Err(_) => Ok(()),
+    };
+    give_back(buf);
+    written
 }
 
 /// Whether the span's subscriber sends content: the layer's setting when it has the layer, else

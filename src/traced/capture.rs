@@ -58,25 +58,78 @@ pub fn returning_future<R, F: std::future::Future<Output = R>>(f: F) -> F {
     f
 }
 
-/// Writes a value into a [`Sink`], saying what it was.
+/// Writes a value into a [`Sink`], saying what it was (an error by reference: it is formatted
+/// only when a subscriber records it).
 #[doc(hidden)]
-pub type Render<T> = fn(&T, &mut Sink<'_>) -> Outcome;
+pub type Render<T> = for<'a> fn(&'a T, &mut Sink<'_>) -> Outcome<'a>;
 
 /// What recording a value found.
 #[doc(hidden)]
-#[derive(Debug, PartialEq)]
-pub enum Outcome {
-    /// Written (or, with content hidden or output off, accounted for).
+#[derive(Debug)]
+pub enum Outcome<'a> {
+    /// Written (or, with content hidden or nothing to write, accounted for).
     Value,
     /// A value of no size that serialises as `null` (`()`, `Ok(())`): nothing to record.
     Unit,
     /// Neither `Serialize` nor `Debug`: left out.
     Omitted,
-    /// An `Err`: its message (`Display`, else `Debug`) and its type.
+    /// An `Err`: its text (`Display`, else `Debug`, else its type) and its type.
     Error {
-        message: String,
+        error: ErrorText<'a>,
         type_name: &'static str,
     },
+}
+
+impl PartialEq for Outcome<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Outcome::Value, Outcome::Value)
+            | (Outcome::Unit, Outcome::Unit)
+            | (Outcome::Omitted, Outcome::Omitted) => true,
+            (
+                Outcome::Error {
+                    error: a,
+                    type_name: ta,
+                },
+                Outcome::Error {
+                    error: b,
+                    type_name: tb,
+                },
+            ) => ta == tb && a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+/// An error's text, formatted when a subscriber records it; a `Display` or `Debug` that panics
+/// leaves a marker, never a panic.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum ErrorText<'a> {
+    Display(&'a dyn Display),
+    Debug(&'a dyn Debug),
+    /// Neither: its type says what it was.
+    Opaque(&'static str),
+}
+
+impl Display for ErrorText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let written = catch_unwind(AssertUnwindSafe(|| match self {
+            ErrorText::Display(error) => error.fmt(f),
+            ErrorText::Debug(error) => error.fmt(f),
+            ErrorText::Opaque(type_name) => write!(f, "an error of type {type_name}"),
+        }));
+        match written {
+            Ok(result) => result,
+            Err(_) => f.write_str("[not recordable: its formatting panicked]"),
+        }
+    }
+}
+
+impl Debug for ErrorText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(self, f)
+    }
 }
 
 /// What a [`Sink`] writes.
@@ -116,7 +169,10 @@ const MIN_ROOM: usize = 1024;
 impl Sink<'_> {
     /// The value as JSON through serde: cut by the size policy when larger than an event may
     /// be, marked when serialisation fails or panics.
-    pub fn serde<T: Serialize + ?Sized>(&mut self, value: &T) -> Outcome {
+    pub fn serde<T: Serialize + ?Sized>(&mut self, value: &T) -> Outcome<'static> {
+        if std::mem::size_of_val(value) == 0 && serialises_as_null(value) {
+            return Outcome::Unit;
+        }
         if let Some(outcome) = self.not_written() {
             return outcome;
         }
@@ -129,33 +185,20 @@ impl Sink<'_> {
         let written = catch_unwind(AssertUnwindSafe(|| serde_json::to_writer(&mut out, value)));
         let over = out.over;
         let failure = match written {
-            Ok(Ok(())) => None,
-            Ok(Err(_)) if over => Some(Failure::TooLarge),
-            Ok(Err(e)) => Some(Failure::Error(e.to_string())),
-            Err(_) => Some(Failure::Panicked),
+            Ok(Ok(())) => return Outcome::Value,
+            Ok(Err(_)) if over => Failure::TooLarge,
+            Ok(Err(e)) => Failure::Error(e.to_string()),
+            Err(_) => Failure::Panicked,
         };
-        if failure.is_some() {
-            self.buf.truncate(start);
-        }
+        self.buf.truncate(start);
         match failure {
-            None if std::mem::size_of_val(value) == 0 && self.buf[start..] == *b"null" => {
-                self.buf.truncate(start);
-                Outcome::Unit
-            }
-            None => Outcome::Value,
-            Some(Failure::TooLarge) => {
-                self.fitted(value);
-                Outcome::Value
-            }
-            Some(Failure::Error(e)) => {
-                write_json_str(self.buf, &format!("[not serialisable: {e}]"));
-                Outcome::Value
-            }
-            Some(Failure::Panicked) => {
+            Failure::TooLarge => self.fitted(value),
+            Failure::Error(e) => write_json_str(self.buf, &format!("[not serialisable: {e}]")),
+            Failure::Panicked => {
                 write_json_str(self.buf, "[not serialisable: its Serialize panicked]");
-                Outcome::Value
             }
         }
+        Outcome::Value
     }
 
     /// A value larger than an event may be: made a JSON value and fitted, largest parts first,
@@ -173,7 +216,7 @@ impl Sink<'_> {
     }
 
     /// The value's `Debug` text, as a JSON string, cut at the field limit.
-    pub fn debug<T: Debug + ?Sized>(&mut self, value: &T) -> Outcome {
+    pub fn debug<T: Debug + ?Sized>(&mut self, value: &T) -> Outcome<'static> {
         if let Some(outcome) = self.not_written() {
             return outcome;
         }
@@ -201,37 +244,37 @@ impl Sink<'_> {
     }
 
     /// A value neither `Serialize` nor `Debug`.
-    pub fn omitted<T: ?Sized>(&mut self, _: &T) -> Outcome {
+    pub fn omitted<T: ?Sized>(&mut self, _: &T) -> Outcome<'static> {
         Outcome::Omitted
     }
 
     /// An error, by its `Display`.
-    pub fn error_display<E: Display + ?Sized>(&mut self, error: &E) -> Outcome {
+    pub fn error_display<'a, E: Display>(&mut self, error: &'a E) -> Outcome<'a> {
         Outcome::Error {
-            message: bounded_text(|out| write!(out, "{error}")),
+            error: ErrorText::Display(error),
             type_name: std::any::type_name::<E>(),
         }
     }
 
     /// An error, by its `Debug`.
-    pub fn error_debug<E: Debug + ?Sized>(&mut self, error: &E) -> Outcome {
+    pub fn error_debug<'a, E: Debug>(&mut self, error: &'a E) -> Outcome<'a> {
         Outcome::Error {
-            message: bounded_text(|out| write!(out, "{error:?}")),
+            error: ErrorText::Debug(error),
             type_name: std::any::type_name::<E>(),
         }
     }
 
     /// An error that can be neither displayed nor debugged: its type says what it was.
-    pub fn error_opaque<E: ?Sized>(&mut self, _: &E) -> Outcome {
+    pub fn error_opaque<E>(&mut self, _: &E) -> Outcome<'static> {
         let type_name = std::any::type_name::<E>();
         Outcome::Error {
-            message: format!("an error of type {type_name}"),
+            error: ErrorText::Opaque(type_name),
             type_name,
         }
     }
 
     /// With content hidden, the marker in the value's place; with output off, nothing.
-    fn not_written(&mut self) -> Option<Outcome> {
+    fn not_written(&mut self) -> Option<Outcome<'static>> {
         match self.mode {
             Mode::Content => None,
             Mode::Hidden => {
@@ -251,25 +294,6 @@ enum Failure {
 
 /// The bound of a `Debug` text or an error message: the layer's default field limit.
 const FIELD_BYTES: usize = 256 * 1024;
-
-/// A message written through `fmt`, cut at the field limit, never panicking.
-fn bounded_text(write: impl FnOnce(&mut Bounded<'_>) -> fmt::Result) -> String {
-    let mut text = String::new();
-    let cut = catch_unwind(AssertUnwindSafe(|| {
-        let mut out = Bounded {
-            text: &mut text,
-            room: FIELD_BYTES,
-            cut: 0,
-        };
-        let _ = write(&mut out);
-        out.cut
-    }));
-    match cut {
-        Ok(0) => text,
-        Ok(cut) => format!("{text}…[truncated {cut} bytes]"),
-        Err(_) => "[not recordable: its Display panicked]".to_owned(),
-    }
-}
 
 /// A `fmt::Write` keeping at most `room` bytes (at a character boundary) and counting the rest.
 struct Bounded<'a> {
@@ -301,18 +325,33 @@ struct Capped<'a> {
 
 impl std::io::Write for Capped<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.write_all(bytes).map(|()| bytes.len())
+    }
+
+    // serde_json writes each quote, fragment and comma with `write_all`: one check and one copy
+    // each, not std's loop of `write` calls.
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         if bytes.len() > self.room {
             self.over = true;
             return Err(std::io::Error::other("larger than an event may be"));
         }
         self.room -= bytes.len();
         self.buf.extend_from_slice(bytes);
-        Ok(bytes.len())
+        Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Whether a value of no size serialises as `null`, written into the stack (never allocating).
+fn serialises_as_null<T: Serialize + ?Sized>(value: &T) -> bool {
+    let mut tiny = [0u8; 8];
+    let mut out: &mut [u8] = &mut tiny;
+    let written = catch_unwind(AssertUnwindSafe(|| serde_json::to_writer(&mut out, value)));
+    let left = out.len();
+    matches!(written, Ok(Ok(()))) && tiny[..tiny.len() - left] == *b"null"
 }
 
 /// `text` as a JSON string.

@@ -131,9 +131,9 @@ impl<T> Gathered<T> {
                     self.text &= self.items.get(start) == Some(&b'"');
                 }
             }
-            Outcome::Error { message, type_name } => {
+            Outcome::Error { error, type_name } => {
                 self.items.truncate(mark);
-                self.call.error(&message, type_name);
+                self.call.error(&error, type_name);
             }
             _ => self.items.truncate(mark),
         }

@@ -20,7 +20,7 @@ impl Tool for Orders {
 fn a_closure_and_a_trait_object_call_are_traced_where_no_attribute_fits() {
     let harness = Harness::new();
     let tool: Box<dyn Tool> = Box::new(Orders);
-    let documents = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+    let documents = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
     harness.run(|| {
         let _root = tracing::info_span!("root").entered();
         let query = "A-17";

@@ -105,8 +105,13 @@ fn under_another_subscriber_the_call_runs_and_its_fields_are_printed() {
     let answer = tracing::subscriber::with_default(subscriber, || support_turn("where?"));
     assert_eq!(answer, "A-17 shipped (where?)");
     let printed = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    // The JSON is printed as it is, not quoted again.
     assert!(
-        printed.contains(r#"honeyhive.inputs="{\"question\":\"where?\"}""#),
+        printed.contains(r#"honeyhive.inputs={"question":"where?"}"#),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(r#"honeyhive.outputs={"result":"A-17 shipped"}"#),
         "{printed}"
     );
     assert!(

@@ -7,7 +7,10 @@ use serde::{Serialize, Serializer};
 
 use super::*;
 
-fn written(mode: Mode, write: impl FnOnce(&mut Sink<'_>) -> Outcome) -> (Outcome, String) {
+fn written<'a>(
+    mode: Mode,
+    write: impl FnOnce(&mut Sink<'_>) -> Outcome<'a>,
+) -> (Outcome<'a>, String) {
     let mut buf = Vec::new();
     let outcome = write(&mut Sink::new(&mut buf, mode, 0));
     (outcome, String::from_utf8(buf).unwrap())
@@ -35,15 +38,15 @@ fn a_serializable_value_is_json_and_a_unit_leaves_nothing() {
 
 #[test]
 fn hidden_content_serialises_nothing_and_skip_writes_nothing() {
-    struct Counted;
+    struct Counted(#[allow(dead_code)] u8);
     impl Serialize for Counted {
         fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
             panic!("serialised although content is hidden");
         }
     }
-    let (outcome, json) = written(Mode::Hidden, |s| s.serde(&Counted));
+    let (outcome, json) = written(Mode::Hidden, |s| s.serde(&Counted(1)));
     assert_eq!((outcome, json.as_str()), (Outcome::Value, "\"[hidden]\""));
-    let (outcome, json) = written(Mode::Skip, |s| s.serde(&Counted));
+    let (outcome, json) = written(Mode::Skip, |s| s.serde(&Counted(1)));
     assert_eq!((outcome, json.as_str()), (Outcome::Value, ""));
 }
 
@@ -98,24 +101,45 @@ fn a_debug_text_is_a_json_string_cut_at_the_field_limit() {
 }
 
 #[test]
-fn errors_keep_their_message_and_type() {
+fn errors_keep_their_text_and_type_and_a_panicking_display_is_a_marker() {
     let error = std::io::Error::other("disk full");
     let (outcome, _) = written(Mode::Content, |s| s.error_display(&error));
-    assert_eq!(
-        outcome,
-        Outcome::Error {
-            message: "disk full".into(),
-            type_name: "std::io::error::Error"
-        }
-    );
-    struct Opaque;
-    let (outcome, _) = written(Mode::Content, |s| s.error_opaque(&Opaque));
-    let Outcome::Error { message, .. } = outcome else {
+    let Outcome::Error {
+        error: text,
+        type_name,
+    } = outcome
+    else {
         panic!("{outcome:?}")
     };
+    assert_eq!(
+        (text.to_string().as_str(), type_name),
+        ("disk full", "std::io::error::Error")
+    );
+
+    struct Opaque;
+    let (outcome, _) = written(Mode::Content, |s| s.error_opaque(&Opaque));
+    let Outcome::Error { error: text, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    let text = text.to_string();
     assert!(
-        message.starts_with("an error of type ") && message.ends_with("Opaque"),
-        "{message}"
+        text.starts_with("an error of type ") && text.ends_with("Opaque"),
+        "{text}"
+    );
+
+    struct Panics;
+    impl std::fmt::Display for Panics {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            panic!("boom")
+        }
+    }
+    let (outcome, _) = written(Mode::Content, |s| s.error_display(&Panics));
+    let Outcome::Error { error: text, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        text.to_string(),
+        "[not recordable: its formatting panicked]"
     );
 }
 
@@ -124,7 +148,7 @@ fn the_dispatch_chooses_by_type_most_specific_first() {
     #[derive(Debug)]
     struct D;
     struct N;
-    fn kind<T>(render: Render<T>, value: &T) -> (Outcome, String) {
+    fn kind<T>(render: Render<T>, value: &T) -> (Outcome<'_>, String) {
         written(Mode::Content, |s| render(value, s))
     }
     use crate::traced::__private::*;
@@ -141,12 +165,13 @@ fn the_dispatch_chooses_by_type_most_specific_first() {
         Outcome::Error { .. }
     ));
     let debug_err: Result<N, D> = Err(D);
+    let (outcome, _) = kind((&&&&&&&&&&&&probe(&debug_err)).hh_output(), &debug_err);
+    let Outcome::Error { error, type_name } = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(
-        kind((&&&&&&&&&&&&probe(&debug_err)).hh_output(), &debug_err).0,
-        Outcome::Error {
-            message: "D".into(),
-            type_name: std::any::type_name::<D>()
-        }
+        (error.to_string().as_str(), type_name),
+        ("D", std::any::type_name::<D>())
     );
     assert_eq!(
         kind((&&&&&&&&&&&&probe(&N)).hh_output(), &N).0,

@@ -1,0 +1,6 @@
+use tracing_honeyhive::trace;
+
+#[trace(metadata.step = ?)]
+fn step() {}
+
+fn main() {}

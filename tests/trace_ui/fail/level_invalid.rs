@@ -1,0 +1,6 @@
+use tracing_honeyhive::trace;
+
+#[trace(level = "loud")]
+fn step() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use tracing_honeyhive::trace;
+
+#[trace(name = "first", name = "second")]
+fn step() {}
+
+fn main() {}

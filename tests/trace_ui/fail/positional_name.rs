@@ -1,0 +1,6 @@
+use tracing_honeyhive::trace;
+
+#[trace("name")]
+fn step() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use tracing_honeyhive::trace;
+
+#[trace(honeyhive.inputs = 1)]
+fn step() {}
+
+fn main() {}

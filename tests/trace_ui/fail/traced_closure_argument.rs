@@ -1,0 +1,5 @@
+use tracing_honeyhive::traced;
+
+fn main() {
+    let _ = traced!("double", |x: u32| x * 2);
+}

@@ -1,0 +1,5 @@
+use tracing_honeyhive::traced;
+
+fn main() {
+    traced!("step", event_type = "tool");
+}

@@ -1,0 +1,5 @@
+use tracing_honeyhive::traced;
+
+fn main() {
+    let _ = traced!(event_type = "tool", || 1);
+}

@@ -1,0 +1,8 @@
+use tracing_honeyhive::trace;
+
+#[trace(event_typ = "tool")]
+fn search(query: &str) -> usize {
+    query.len()
+}
+
+fn main() {}
