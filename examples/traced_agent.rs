@@ -216,12 +216,32 @@ fn record_usage(chat_history: &[Message], reply: &str) {
     span.record("gen_ai.usage.output_tokens", words(reply));
 }
 
-/// What `#[trace]` recorded for a tool call, the failed one, and the streamed answer.
+/// What `#[trace]` recorded: each session, its model call, tool calls (the failed one with its
+/// error), and the streamed answer.
 fn show(server: &Emulator) {
-    let events = server.events();
     let compact = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
-    for event in &events {
+    for session in server.sessions() {
+        let id = session.session_id.clone().unwrap_or_default();
+        println!("{} [session]", session.event_name.as_deref().unwrap_or("?"));
+        println!("  inputs   {}", compact(&session.inputs));
+        println!("  outputs  {}", compact(&session.outputs));
+        println!("  user_properties {}", compact(&session.user_properties));
+        show_events(&server.events_of(&id), compact);
+    }
+    println!();
+}
+
+fn show_events(
+    events: &[tracing_honeyhive::wire::EventRecord],
+    compact: impl Fn(&Option<Value>) -> String,
+) {
+    for event in events {
         let name = event.event_name.as_deref().unwrap_or("?");
+        if name == "chat" {
+            println!("chat [model]");
+            println!("  config   {}", compact(&event.config));
+            println!("  metadata {}", compact(&event.metadata));
+        }
         if matches!(name, "lookup_order" | "check_payment" | "stream answer") {
             println!("{name} [{}]", event.event_type.as_deref().unwrap_or("?"));
             println!("  inputs   {}", compact(&event.inputs));
@@ -232,5 +252,4 @@ fn show(server: &Emulator) {
             }
         }
     }
-    println!();
 }

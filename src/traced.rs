@@ -105,15 +105,20 @@
 //!
 //! # Cost
 //!
-//! Arguments and the result are serialised only when the span is enabled, into a buffer the
-//! thread keeps, and recorded as one field each. With content capture off
+//! The inputs, the result and an error are recorded as `Display` values, written only when a
+//! subscriber formats the field — as `#[instrument]`'s `Debug` fields are: a disabled span, a
+//! subscriber that ignores the field, or a trace the layer turned away under overload costs no
+//! serialisation. When the layer records them, they are written as JSON through a buffer the
+//! thread keeps, straight into the span's text. With content capture off
 //! ([`with_capture_content(false)`](crate::layer::Builder::with_capture_content) on the
 //! layer, or `HH_CAPTURE_CONTENT=false` under another subscriber) nothing is serialised:
 //! each recorded argument and the result read `"[hidden]"`, the structure (names, types,
 //! errors, times) stays. A value larger than an event may be (1 MiB) is fitted by the size
 //! policy, largest parts first ([`limits`](crate::limits)); a `Debug` text is cut at 256 KiB; a
-//! `Serialize` that fails or panics is recorded as a marker saying so — never a panic. A
-//! disabled span costs what a disabled `#[instrument]` span costs (`BENCHMARKS.md`).
+//! `Serialize`, `Debug` or `Display` that fails or panics is recorded as a marker saying so —
+//! never a panic. A stream's items are gathered as they come (they are gone afterwards), only
+//! while its span is enabled. What a call costs against `#[instrument]`, disabled, enabled and
+//! under the layer, is in `BENCHMARKS.md`.
 //!
 //! # Closures, async blocks and streams
 //!
