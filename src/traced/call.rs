@@ -203,7 +203,7 @@ impl<T: ?Sized> InputArg for Arg<'_, T> {
 
     fn omitted(&self) -> bool {
         let probe = (self.render)(self.value, &mut Sink::new(&mut Vec::new(), Mode::Skip, 0));
-        probe == Outcome::Omitted
+        matches!(probe, Outcome::Omitted)
     }
 
     fn write(&self, sink: &mut Sink<'_>) -> bool {
