@@ -159,6 +159,7 @@
 
 mod call;
 mod capture;
+mod dispatch;
 mod future;
 mod stream;
 
@@ -180,11 +181,11 @@ pub(crate) mod fields {
 #[doc(hidden)]
 pub mod __private {
     pub use super::call::{Arg, Call, InputArg};
-    pub use super::capture::{
-        ErrorText, InputDebug, InputNone, InputSerde, Outcome, Output01, Output02, Output03,
-        Output04, Output05, Output06, Output07, Output08, Output09, Output10, Output11, Output12,
-        Probe, Render, Sink, probe, probe_item, probe_output, probe_return, returning,
-        returning_future,
+    pub use super::capture::{ErrorText, Outcome, Render, Sink};
+    pub use super::dispatch::{
+        InputDebug, InputNone, InputSerde, Output01, Output02, Output03, Output04, Output05,
+        Output06, Output07, Output08, Output09, Output10, Output11, Output12, Probe, probe,
+        probe_item, probe_output, probe_return, returning, returning_future,
     };
     pub use tracing;
 }
