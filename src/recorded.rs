@@ -4,6 +4,7 @@
 //! their meaning through [`Recorded::put`], so a field and the same attribute map alike. Plain
 //! data; the JSON it becomes is built on the worker thread.
 
+mod bucket;
 mod draft;
 
 use std::borrow::Cow;
@@ -19,6 +20,7 @@ use crate::fields::{
     SOURCE,
 };
 
+pub(crate) use bucket::Bucket;
 pub(crate) use draft::{Draft, Value as DraftValue};
 
 /// Where a `honeyhive.parent_id` that is not a UUID is kept, in metadata.
@@ -106,74 +108,6 @@ impl Fields {
                 std::mem::size_of::<(Name, FieldValue)>() + owned + value.heap_bytes()
             })
             .sum()
-    }
-}
-
-/// The buckets of a HoneyHive event that hold JSON objects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Bucket {
-    Inputs,
-    Outputs,
-    Config,
-    Metadata,
-    Metrics,
-    Feedback,
-    UserProperties,
-}
-
-impl Bucket {
-    pub(crate) const ALL: [Bucket; 7] = [
-        Bucket::Inputs,
-        Bucket::Outputs,
-        Bucket::Config,
-        Bucket::Metadata,
-        Bucket::Metrics,
-        Bucket::Feedback,
-        Bucket::UserProperties,
-    ];
-
-    /// The wire name, which is also the field-name prefix that routes to it (`inputs.question`).
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Bucket::Inputs => "inputs",
-            Bucket::Outputs => "outputs",
-            Bucket::Config => "config",
-            Bucket::Metadata => "metadata",
-            Bucket::Metrics => "metrics",
-            Bucket::Feedback => "feedback",
-            Bucket::UserProperties => "user_properties",
-        }
-    }
-
-    /// The bucket whose whole object a field holds as JSON text: `honeyhive.inputs`,
-    /// `honeyhive.outputs`, … (what `#[trace]` records).
-    pub(crate) fn json_field(name: &str) -> Option<Bucket> {
-        let rest = name.strip_prefix("honeyhive.")?;
-        Bucket::ALL.into_iter().find(|bucket| bucket.name() == rest)
-    }
-
-    /// The most text a field keeps: a JSON field is kept whole up to
-    /// [`MAX_JSON_FIELD_BYTES`](crate::limits::MAX_JSON_FIELD_BYTES) (a cut would leave no JSON;
-    /// its values are bounded once parsed), any other up to `max_field_bytes`.
-    pub(crate) fn max_text(name: &str, max_field_bytes: usize) -> usize {
-        if Bucket::json_field(name).is_some() {
-            crate::limits::MAX_JSON_FIELD_BYTES.max(max_field_bytes)
-        } else {
-            max_field_bytes
-        }
-    }
-
-    /// The bucket a field name routes to, and the key inside it: `inputs.question` →
-    /// (`Inputs`, `question`); a bare bucket name (`inputs`) → (`Inputs`, ``).
-    pub(crate) fn route(name: &str) -> Option<(Bucket, &str)> {
-        Bucket::ALL.into_iter().find_map(|bucket| {
-            let rest = name.strip_prefix(bucket.name())?;
-            if rest.is_empty() {
-                Some((bucket, rest))
-            } else {
-                rest.strip_prefix('.').map(|key| (bucket, key))
-            }
-        })
     }
 }
 
