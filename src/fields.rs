@@ -25,6 +25,7 @@
 //! | `gen_ai.*` | OpenTelemetry GenAI conventions, mapped onto HoneyHive's names (see the crate docs) |
 //! | `otel.name` | the event's name, as with tracing-opentelemetry (after `honeyhive.event_name`) |
 //! | `otel.status_code`, `otel.status_message` | with status `ERROR`, the message becomes the event's `error` |
+//! | `otel.status_description` | as with tracing-opentelemetry: the status is `ERROR`, and the description becomes the event's `error` |
 //! | `otel.kind` | ignored |
 //! | `honeyhive.inputs`, `honeyhive.outputs`, `honeyhive.config`, `honeyhive.metadata`, `honeyhive.metrics`, `honeyhive.feedback`, `honeyhive.user_properties` | a whole object as JSON text, merged into that bucket (what [`trace`](macro@crate::trace) records: `honeyhive.inputs = {"question": "…"}`); text that is not JSON is kept under `value`; kept whole up to 2 MiB before it is parsed, then bounded like any structured value |
 //! | `honeyhive_inputs.*`, `honeyhive_outputs.*`, `honeyhive_config.*`, `honeyhive_metadata.*`, `honeyhive_metrics.*`, `honeyhive_feedback.*`, `honeyhive_user_properties.*` | the names HoneyHive's own SDKs give attributes (users copy them from its docs): the same buckets, with the dotted rest re-nested and numbered keys made arrays: `honeyhive_inputs.chat_history.0.role` → `inputs["chat_history"][0]["role"]` |
@@ -77,3 +78,5 @@ pub(crate) const OTEL_NAME: &str = "otel.name";
 pub(crate) const OTEL_KIND: &str = "otel.kind";
 pub(crate) const OTEL_STATUS_CODE: &str = "otel.status_code";
 pub(crate) const OTEL_STATUS_MESSAGE: &str = "otel.status_message";
+/// tracing-opentelemetry's name for the status message; it also makes the status an error.
+pub(crate) const OTEL_STATUS_DESCRIPTION: &str = "otel.status_description";

@@ -15,9 +15,9 @@ use tracing::Level;
 use uuid::Uuid;
 
 use crate::fields::{
-    ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_MESSAGE,
-    PARENT_ID, SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID, SESSION_NAME,
-    SOURCE,
+    ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_DESCRIPTION,
+    OTEL_STATUS_MESSAGE, PARENT_ID, SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID,
+    SESSION_NAME, SOURCE,
 };
 
 pub(crate) use bucket::Bucket;
@@ -199,6 +199,7 @@ pub(crate) fn is_control(name: &str) -> bool {
             | OTEL_NAME
             | OTEL_STATUS_CODE
             | OTEL_STATUS_MESSAGE
+            | OTEL_STATUS_DESCRIPTION
             | OTEL_KIND
     )
 }
@@ -273,6 +274,10 @@ impl Recorded {
             OTEL_NAME => self.otel_name = Some(text(value)),
             OTEL_STATUS_CODE => self.otel_status_error = text(value).eq_ignore_ascii_case("error"),
             OTEL_STATUS_MESSAGE => self.otel_status_message = Some(text(value)),
+            OTEL_STATUS_DESCRIPTION => {
+                self.otel_status_error = true;
+                self.otel_status_message = Some(text(value));
+            }
             OTEL_KIND => {}
             _ => {
                 debug_assert!(!is_control(&name), "{name} is a control name put ignores");
@@ -464,6 +469,7 @@ mod tests {
             OTEL_NAME,
             OTEL_STATUS_CODE,
             OTEL_STATUS_MESSAGE,
+            OTEL_STATUS_DESCRIPTION,
             OTEL_KIND,
         ] {
             assert!(is_control(name), "{name}");
