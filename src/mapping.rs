@@ -329,7 +329,9 @@ impl Mapper {
                 match dialects::try_place(name, value) {
                     Ok(placements) => buckets.apply(placements, &mut renested),
                     Err(value) if name.starts_with("gen_ai.") => {
-                        gen_ai::place(name, value, &mut |b, k, v| buckets.put(b, k, v));
+                        // JSON text was kept whole to be parsed; its strings are bounded now.
+                        let mut put = |b, k, v| buckets.put(b, k, self.json(v, truncated));
+                        gen_ai::place(name, value, &mut put);
                     }
                     Err(value) => buckets.put(Bucket::Metadata, field, value),
                 }

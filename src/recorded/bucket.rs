@@ -12,6 +12,17 @@ pub(crate) enum Bucket {
     UserProperties,
 }
 
+/// The GenAI attributes whose text is JSON of unbounded size: messages, instructions, tool
+/// definitions, a tool call's arguments and result.
+const GEN_AI_JSON: [&str; 6] = [
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.tool.definitions",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+];
+
 impl Bucket {
     pub(crate) const ALL: [Bucket; 7] = [
         Bucket::Inputs,
@@ -43,11 +54,12 @@ impl Bucket {
         Bucket::ALL.into_iter().find(|bucket| bucket.name() == rest)
     }
 
-    /// The most text a field keeps: a JSON field is kept whole up to
+    /// The most text a field keeps: a field holding JSON text (a bucket's whole object, or a
+    /// GenAI attribute such as a chat history) is kept whole up to
     /// [`MAX_JSON_FIELD_BYTES`](crate::limits::MAX_JSON_FIELD_BYTES) (a cut would leave no JSON;
     /// its values are bounded once parsed), any other up to `max_field_bytes`.
     pub(crate) fn max_text(name: &str, max_field_bytes: usize) -> usize {
-        if Bucket::json_field(name).is_some() {
+        if Bucket::json_field(name).is_some() || GEN_AI_JSON.contains(&name) {
             crate::limits::MAX_JSON_FIELD_BYTES.max(max_field_bytes)
         } else {
             max_field_bytes
