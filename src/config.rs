@@ -295,6 +295,26 @@ pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// Whether the span's subscriber sends content: the layer's setting when it has the layer, else
+/// `HH_CAPTURE_CONTENT` (on by default).
+pub(crate) fn captures_content(span: &tracing::Span) -> bool {
+    span.with_subscriber(|(_, dispatch)| {
+        dispatch
+            .downcast_ref::<crate::HoneyHiveLayer>()
+            .map(crate::HoneyHiveLayer::capture_content)
+    })
+    .flatten()
+    .unwrap_or_else(|| {
+        static FROM_ENV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *FROM_ENV.get_or_init(|| {
+            flag(&process_env, "HH_CAPTURE_CONTENT")
+                .ok()
+                .flatten()
+                .unwrap_or(true)
+        })
+    })
+}
+
 /// A boolean environment variable: `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
 pub(crate) fn flag(env: EnvLookup<'_>, name: &'static str) -> Result<Option<bool>, Error> {
     let Some(text) = env_or(None, env, name) else {

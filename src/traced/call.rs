@@ -4,13 +4,11 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::OnceLock;
 
 use tracing::Span;
 
 use super::capture::{Mode, Outcome, Render, Sink, write_json_str};
 use super::fields;
-use crate::HoneyHiveLayer;
 
 /// A traced call, made by the expansion of `#[trace]` and `traced!`.
 #[doc(hidden)]
@@ -27,7 +25,7 @@ pub struct Call {
 impl Call {
     /// A call recorded into `span` (nothing is done for a disabled span).
     pub fn new(span: Span) -> Call {
-        let content = !span.is_disabled() && captures_content(&span);
+        let content = !span.is_disabled() && crate::config::captures_content(&span);
         Call {
             span,
             content,
@@ -272,26 +270,6 @@ fn with_buffer(
     };
     give_back(buf);
     written
-}
-
-/// Whether the span's subscriber sends content: the layer's setting when it has the layer, else
-/// `HH_CAPTURE_CONTENT` (on by default).
-fn captures_content(span: &Span) -> bool {
-    span.with_subscriber(|(_, dispatch)| {
-        dispatch
-            .downcast_ref::<HoneyHiveLayer>()
-            .map(HoneyHiveLayer::capture_content)
-    })
-    .flatten()
-    .unwrap_or_else(|| {
-        static FROM_ENV: OnceLock<bool> = OnceLock::new();
-        *FROM_ENV.get_or_init(|| {
-            crate::config::flag(&crate::config::process_env, "HH_CAPTURE_CONTENT")
-                .ok()
-                .flatten()
-                .unwrap_or(true)
-        })
-    })
 }
 
 /// The largest buffer a thread keeps for the next call.
