@@ -158,3 +158,42 @@ fn a_root_with_thirty_thousand_children_made_in_a_tight_loop_keeps_every_event_a
     assert_eq!(session.outputs, Some(json!({"status": "done"})));
     assert!(session.end_time.is_some());
 }
+
+#[test]
+fn a_genai_chat_history_larger_than_a_field_stays_a_message_list() {
+    // 320 KB of history as GenAI JSON text: over the 256 KiB a text field keeps, under the
+    // 2 MiB a JSON field keeps; its one long message is then cut like any string.
+    let harness = Harness::new();
+    let long = "h".repeat(300_000);
+    let history = json!([
+        {"role": "user", "parts": [{"type": "text", "content": "Summarise this."}]},
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": long}]},
+    ]);
+    harness.run(|| {
+        let _turn = info_span!("turn").entered();
+        let _chat = info_span!(
+            "chat",
+            gen_ai.operation.name = "chat",
+            gen_ai.input.messages = history.to_string().as_str(),
+        )
+        .entered();
+    });
+    harness.flush();
+    let event = harness
+        .server
+        .events()
+        .into_iter()
+        .find(|e| e.event_name.as_deref() == Some("chat"))
+        .expect("the chat event");
+    let inputs = event.inputs.expect("inputs");
+    let messages = inputs["chat_history"].as_array().expect("a message list");
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["content"], json!("Summarise this."));
+    let tool = messages[1]["content"].as_str().expect("the tool's answer");
+    assert!(
+        tool.len() < 300_000 && tool.starts_with("hhh"),
+        "{}",
+        tool.len()
+    );
+    assert!(harness.guard.stats().fields_truncated >= 1);
+}
