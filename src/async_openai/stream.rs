@@ -208,7 +208,11 @@ impl ChatAnswer {
             .map(|(index, choice)| {
                 let mut message =
                     json!({"role": choice.role.clone().unwrap_or(json!("assistant"))});
-                if let Some(content) = &choice.content {
+                // The empty text a stream opens with is no content when the model called tools,
+                // as a whole answer has none.
+                let content = choice.content.as_ref();
+                if let Some(content) = content.filter(|c| !c.is_empty() || choice.calls.is_empty())
+                {
                     message["content"] = json!(content);
                 }
                 if let Some(refusal) = &choice.refusal {
