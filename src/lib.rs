@@ -265,6 +265,7 @@
 //! | `macros` (default) | [`trace`](macro@trace) and [`traced!`](macro@traced), from `tracing-honeyhive-macros` |
 //! | `emulator` | [`emulator::Emulator`], the local HoneyHive-compatible server |
 //! | `opentelemetry` | `otel::HoneyHiveExporter`, an OpenTelemetry `SpanExporter` through the same pipeline and mapping; `propagation::inject_context` and `extract_context` |
+//! | `async-openai` | `async_openai::service` and `TraceLayer`: async-openai's chat, Responses and embeddings calls as GenAI spans, streaming included, through its `middleware` feature |
 //! | `schemars` | [`schema`]: JSON Schemas of the request bodies, generated from the [`wire`] types |
 //! | `cli` | the `honeyhive` command line (`sessions create`, `create-event-batch`, `get`, `serve`); enables `emulator` and `schemars`, which adds `JsonSchema` to the request types and the `schema` module |
 #![cfg_attr(docsrs, feature(doc_cfg))]
