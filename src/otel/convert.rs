@@ -249,7 +249,7 @@ impl Converter {
             role,
             event_id,
             name: span.name,
-            target: scope.into(),
+            target: target(&recorded.fields, scope),
             level: Level::INFO,
             start_ms,
             start_fraction,
@@ -380,6 +380,21 @@ fn grouping_key(recorded: &mut Recorded) -> Option<String> {
         .filter_map(|name| recorded.fields.get(name))
         .map(|value| value.to_string())
         .find(|key| !key.trim().is_empty())
+}
+
+/// A span's `tracing` target, by which the mapping knows a crate's own spans: the `target`
+/// attribute tracing-opentelemetry records (its `with_target`, on by default), else the module
+/// path it records with `with_location` (`code.module.name`: the target, unless the span named
+/// another), else the instrumentation scope's name. The attributes stay in `metadata`.
+fn target(fields: &Fields, scope: String) -> Name {
+    ["target", "code.module.name"]
+        .into_iter()
+        .find_map(|name| match fields.get(name) {
+            Some(FieldValue::Str(text)) if !text.is_empty() => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or(scope)
+        .into()
 }
 
 /// Removes field `name` and returns its text.
@@ -729,6 +744,41 @@ mod tests {
             None,
             "internal is the default"
         );
+    }
+
+    #[test]
+    fn the_target_is_tracing_opentelemetrys_target_else_the_module_path_else_the_scope() {
+        let converter = converter();
+        let cases: [(Vec<KeyValue>, &str); 5] = [
+            (
+                vec![
+                    KeyValue::new("target", "langchain_rust::observability"),
+                    KeyValue::new("code.module.name", "app::llm"),
+                ],
+                "langchain_rust::observability",
+            ),
+            (
+                vec![KeyValue::new(
+                    "code.module.name",
+                    "langchain_rust::agent::executor",
+                )],
+                "langchain_rust::agent::executor",
+            ),
+            (vec![KeyValue::new("target", "")], "scope"),
+            (vec![KeyValue::new("target", 7_i64)], "scope"),
+            (vec![], "scope"),
+        ];
+        for (attributes, expected) in cases {
+            let span = converter.convert(span(1, 0, attributes.clone()), &mut 0);
+            assert_eq!(span.target, expected, "{attributes:?}");
+            for kv in &attributes {
+                assert!(
+                    span.recorded.fields.get(kv.key.as_str()).is_some(),
+                    "{} stays in the fields",
+                    kv.key
+                );
+            }
+        }
     }
 
     #[test]
