@@ -3,6 +3,7 @@
 
 pub(crate) mod dialects;
 pub(crate) mod gen_ai;
+mod langchain;
 mod mapped;
 
 use std::borrow::Cow;
@@ -17,6 +18,7 @@ use crate::recorded::{
 };
 use crate::wire::{CreateSession, Event, EventType, JsonObject, UpdateEvent};
 use dialects::Placement;
+use langchain::Span as Langchain;
 pub(crate) use mapped::Mapped;
 
 /// The settings mapping depends on.
@@ -299,11 +301,13 @@ impl Mapper {
     }
 
     /// The buckets of a span: routed fields, then its events, then the extension trait's values.
-    /// What was recorded is taken by value, so that its texts move into the buckets.
+    /// What was recorded is taken by value, so that its texts move into the buckets. `langchain`
+    /// is the langchain-rust span it is, whose own fields it places first.
     fn buckets(
         &self,
         recorded: Recorded,
         extra: &[(Bucket, Value)],
+        langchain: Option<Langchain>,
         truncated: &mut u32,
     ) -> Buckets {
         let mut buckets = Buckets::default();
@@ -326,6 +330,16 @@ impl Mapper {
                 let top = key.split('.').next().unwrap_or(key).to_owned();
                 renested.push((bucket, top));
             } else {
+                let value = match langchain {
+                    Some(span) => match span.place(name, value) {
+                        Ok((bucket, key, value)) => {
+                            buckets.put(bucket, Key::Borrowed(key), value);
+                            continue;
+                        }
+                        Err(value) => value,
+                    },
+                    None => value,
+                };
                 match dialects::try_place(name, value) {
                     Ok(placements) => buckets.apply(placements, &mut renested),
                     Err(value) if name.starts_with("gen_ai.") => {
@@ -365,12 +379,15 @@ impl Mapper {
         buckets
     }
 
-    /// `honeyhive.event_type` first, else `gen_ai.operation.name`, else the span kind another
-    /// dialect declares (OpenInference, Traceloop, Langfuse), else what the model or tool
-    /// attributes imply, else `chain`. An
+    /// `honeyhive.event_type` first, else the type of the langchain-rust span it is, else
+    /// `gen_ai.operation.name`, else the span kind another dialect declares (OpenInference,
+    /// Traceloop, Langfuse), else what the model or tool attributes imply, else `chain`. An
     /// explicit type that is not `model`, `tool` or `chain` is kept as
     /// `metadata["honeyhive.invalid_event_type"]` and ignored.
-    fn event_type(recorded: &Recorded) -> (EventType, Option<String>) {
+    fn event_type(
+        recorded: &Recorded,
+        langchain: Option<Langchain>,
+    ) -> (EventType, Option<String>) {
         let explicit = recorded.event_type.as_deref().map(str::trim);
         let parsed = explicit.and_then(|t| match t.to_ascii_lowercase().as_str() {
             "model" | "llm" => Some(EventType::Model),
@@ -386,8 +403,11 @@ impl Mapper {
             FieldValue::Str(s) => Some(s.as_str()),
             _ => None,
         });
-        // The operation, then another dialect's declared kind, then the attributes present.
-        let inferred = gen_ai::infer_event_type(operation, false, false)
+        // The span langchain-rust names, the operation, then another dialect's declared kind,
+        // then the attributes present.
+        let inferred = langchain
+            .map(Langchain::event_type)
+            .or_else(|| gen_ai::infer_event_type(operation, false, false))
             .or_else(|| dialects::event_type(fields))
             .or_else(|| {
                 gen_ai::infer_event_type(
@@ -453,13 +473,14 @@ impl Mapper {
         children: &Children,
         truncated: &mut u32,
     ) -> Mapped {
-        let (event_type, invalid) = Mapper::event_type(&span.recorded);
+        let langchain = Langchain::of(&span.target, &span.name);
+        let (event_type, invalid) = Mapper::event_type(&span.recorded, langchain);
         let event_name = Mapper::event_name(&span);
         let error =
             Mapper::error(&span.recorded).map(|e| bounded(&e, self.max_field_bytes, truncated));
         let source = self.source_of(&span.recorded);
         let (start, end, duration) = times(&span);
-        let mut buckets = self.buckets(span.recorded, &[], truncated);
+        let mut buckets = self.buckets(span.recorded, &[], langchain, truncated);
         if let Some(raw) = invalid {
             buckets.put(
                 Bucket::Metadata,
@@ -500,7 +521,7 @@ impl Mapper {
             fields: seed.fields.clone(),
             ..Recorded::default()
         };
-        let mut buckets = self.buckets(recorded, &[], truncated);
+        let mut buckets = self.buckets(recorded, &[], None, truncated);
         CreateSession {
             session_id: Some(seed.id),
             session_name: Some(seed.name.to_string()),
@@ -535,7 +556,8 @@ impl Mapper {
             .unwrap_or_else(|| root.session.name.to_string());
         let event_name = Mapper::given_name(&root);
         let source = self.source_of(&root.recorded);
-        let mut buckets = self.buckets(root.recorded, &root.session_json, truncated);
+        let langchain = Langchain::of(&root.target, &root.name);
+        let mut buckets = self.buckets(root.recorded, &root.session_json, langchain, truncated);
         let children = children_ids(children, &mut buckets, truncated);
         if let Some(error) = error {
             let error = bounded(&error, self.max_field_bytes, truncated);
@@ -586,7 +608,7 @@ impl Mapper {
     /// would cut the session short.
     pub(crate) fn joined_end(&self, owner: &FinishedSpan, truncated: &mut u32) -> UpdateEvent {
         let recorded = Recorded::default();
-        let mut buckets = self.buckets(recorded, &owner.session_json, truncated);
+        let mut buckets = self.buckets(recorded, &owner.session_json, None, truncated);
         let (_, end, _) = times(owner);
         let end = owner.recorded.parent_id.is_none().then_some(end);
         UpdateEvent {

@@ -92,7 +92,7 @@ fn counts(bucket: Bucket, key: &str) -> bool {
 }
 
 /// Text that is a whole number becomes that number; anything else is kept.
-fn number_from_text(value: Value) -> Value {
+pub(crate) fn number_from_text(value: Value) -> Value {
     match &value {
         Value::String(text) => {
             let text = text.trim();

@@ -453,3 +453,100 @@ fn a_span_joining_under_a_callers_event_leaves_the_sessions_end_to_the_caller() 
         Some(json!({"answered": true}).as_object().unwrap().clone())
     );
 }
+
+/// A span langchain-rust records (`observability.rs`), by its exact name and target.
+fn langchain_span(
+    session: &Arc<SessionSeed>,
+    target: &'static str,
+    name: &'static str,
+    fields: Vec<(&'static str, FieldValue)>,
+) -> FinishedSpan {
+    let mut span = span(Role::Event { parent: session.id }, session.clone(), fields);
+    span.name = name.into();
+    span.target = target.into();
+    span
+}
+
+#[test]
+fn langchain_rust_spans_become_typed_events_with_the_figures_in_canonical_keys() {
+    let session = seed(Fields::default());
+    let generate = langchain_span(
+        &session,
+        "langchain_rust::observability",
+        "llm.generate",
+        vec![
+            ("provider", FieldValue::Str("openai".into())),
+            ("model", FieldValue::Str("gpt-4o-mini".into())),
+            ("stream", FieldValue::Bool(false)),
+            ("prompt_tokens", FieldValue::U64(7)),
+            ("completion_tokens", FieldValue::Str("3".into())),
+            ("total_tokens", FieldValue::U64(10)),
+            ("tool_calls", FieldValue::U64(2)),
+        ],
+    );
+    let event = whole(mapper().event(generate, session.id, &Children::default(), &mut 0));
+    assert_eq!(event.event_type, EventType::Model);
+    assert_eq!(event.event_name.as_deref(), Some("llm.generate"));
+    assert_eq!(
+        event.config.map(Value::Object),
+        Some(json!({"provider": "openai", "model": "gpt-4o-mini", "stream": false}))
+    );
+    assert_eq!(
+        event.metadata.map(Value::Object),
+        Some(
+            json!({"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10,
+                    "tool_calls": 2})
+        )
+    );
+    let tool = langchain_span(
+        &session,
+        "langchain_rust::agent::executor",
+        "tool.call",
+        vec![("tool", FieldValue::Str("search".into()))],
+    );
+    let event = whole(mapper().event(tool, session.id, &Children::default(), &mut 0));
+    assert_eq!(event.event_type, EventType::Tool);
+    assert_eq!(
+        event.config.map(Value::Object),
+        Some(json!({"tool_name": "search"}))
+    );
+}
+
+#[test]
+fn the_same_span_name_from_another_target_maps_as_any_span() {
+    let session = seed(Fields::default());
+    let other = langchain_span(
+        &session,
+        "my_app::llm",
+        "llm.generate",
+        vec![
+            ("model", FieldValue::Str("gpt-4o-mini".into())),
+            ("prompt_tokens", FieldValue::Str("7".into())),
+        ],
+    );
+    let event = whole(mapper().event(other, session.id, &Children::default(), &mut 0));
+    assert_eq!(event.event_type, EventType::Chain);
+    assert_eq!(event.config, None);
+    assert_eq!(
+        event.metadata.map(Value::Object),
+        Some(json!({"model": "gpt-4o-mini", "prompt_tokens": "7"}))
+    );
+}
+
+#[test]
+fn an_explicit_event_type_still_wins_over_langchain_rusts_span() {
+    let session = seed(Fields::default());
+    let mut agent = langchain_span(
+        &session,
+        "langchain_rust::agent::executor",
+        "agent.run",
+        vec![("max_iterations", FieldValue::I64(10))],
+    );
+    agent.recorded.event_type = Some("tool".into());
+    let event = whole(mapper().event(agent, session.id, &Children::default(), &mut 0));
+    assert_eq!(event.event_type, EventType::Tool);
+    assert_eq!(
+        event.config.map(Value::Object),
+        Some(json!({"max_iterations": 10}))
+    );
+}

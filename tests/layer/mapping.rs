@@ -522,3 +522,38 @@ fn honeyhive_sdk_control_names_set_the_type_name_and_error() {
     assert_eq!(event.error.as_deref(), Some("order service timed out"));
     assert_eq!(event.inputs, Some(serde_json::json!({"order": {"id": 42}})));
 }
+
+#[test]
+fn langchain_rust_spans_become_typed_events_with_the_figures_in_canonical_keys() {
+    let harness = Harness::new();
+    harness.run(|| {
+        let _turn = info_span!("turn").entered();
+        crate::common::langchain_agent_run();
+    });
+    harness.flush();
+    let tree = harness.only_tree();
+    assert_eq!(
+        tree.children.len(),
+        1,
+        "{:?}",
+        crate::common::outline(&tree)
+    );
+    crate::common::assert_langchain_agent_run(&tree.children[0]);
+}
+
+#[test]
+fn langchain_rusts_span_names_from_another_target_map_as_any_span() {
+    let harness = Harness::new();
+    harness.run(|| {
+        let _turn = info_span!("turn").entered();
+        crate::common::other_crates_llm_generate();
+    });
+    harness.flush();
+    let llm = harness.event("llm.generate");
+    assert_eq!(llm.event_type.as_deref(), Some("chain"));
+    assert_eq!(object(&llm.config), json!({}));
+    assert_eq!(
+        object(&llm.metadata),
+        json!({"provider": "openai", "model": "gpt-4o-mini", "prompt_tokens": 21})
+    );
+}

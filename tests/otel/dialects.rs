@@ -153,3 +153,108 @@ fn openinference_traceloop_and_langfuse_spans_read_as_honeyhive_events() {
         json!([{"role": "user", "content": "Summarise"}])
     );
 }
+
+/// A subscriber sending `tracing` spans through tracing-opentelemetry (its defaults: the
+/// `target` and `code.*` attributes recorded) to `provider`.
+fn through_tracing_opentelemetry(
+    provider: &opentelemetry_sdk::trace::SdkTracerProvider,
+) -> impl tracing::Subscriber {
+    use opentelemetry::trace::TracerProvider;
+    use tracing_subscriber::layer::SubscriberExt;
+    tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("app")))
+}
+
+#[test]
+fn langchain_rust_spans_through_tracing_opentelemetry_become_typed_events() {
+    let server = server();
+    let exporter = exporter(&server, |b| b);
+    let handle = exporter.handle();
+    let provider = batch_provider(exporter, "app");
+    tracing::subscriber::with_default(through_tracing_opentelemetry(&provider), || {
+        let _turn = tracing::info_span!("turn").entered();
+        crate::common::langchain_agent_run();
+    });
+    provider.shutdown().unwrap();
+    assert_all_delivered(&handle.stats());
+    let tree = only_tree(&server);
+    assert_eq!(
+        tree.children.len(),
+        1,
+        "{:?}",
+        crate::common::outline(&tree)
+    );
+    crate::common::assert_langchain_agent_run(&tree.children[0]);
+    // The target tracing-opentelemetry recorded stays visible.
+    let run = &tree.children[0].event;
+    assert_eq!(
+        run.metadata.clone().unwrap()["target"],
+        json!("langchain_rust::agent::executor")
+    );
+}
+
+#[test]
+fn langchain_rusts_span_names_from_another_target_stay_untyped_through_the_exporter() {
+    let server = server();
+    let exporter = exporter(&server, |b| b);
+    let handle = exporter.handle();
+    let provider = batch_provider(exporter, "app");
+    tracing::subscriber::with_default(through_tracing_opentelemetry(&provider), || {
+        let _turn = tracing::info_span!("turn").entered();
+        crate::common::other_crates_llm_generate();
+    });
+    provider.shutdown().unwrap();
+    assert_all_delivered(&handle.stats());
+    let llm = server
+        .events()
+        .into_iter()
+        .find(|e| e.event_name.as_deref() == Some("llm.generate"))
+        .expect("the span arrived");
+    assert_eq!(llm.event_type.as_deref(), Some("chain"));
+    assert_eq!(llm.config.unwrap_or_else(|| json!({})), json!({}));
+    let metadata = llm.metadata.unwrap();
+    assert_eq!(metadata["model"], json!("gpt-4o-mini"));
+    assert_eq!(metadata["target"], json!("my_app::llm"));
+    // tracing-opentelemetry records a `u64` as text; only a dialect that knows the field counts.
+    assert_eq!(metadata["prompt_tokens"], json!("21"));
+}
+
+/// A span exported without the `target` attribute is known by its module path
+/// (`code.module.name`), which is langchain-rust's target for its own spans.
+#[test]
+fn a_langchain_rust_span_without_a_target_attribute_is_known_by_its_module_path() {
+    let server = server();
+    let exporter = exporter(&server, |b| b);
+    let mut llm = Made::new(1, 2, 1, "llm.generate");
+    llm.attributes = vec![
+        kv("code.module.name", "langchain_rust::observability"),
+        kv("provider", "anthropic"),
+        kv("model", "claude-sonnet"),
+        kv("prompt_tokens", "12"),
+        kv("completion_tokens", "4"),
+    ];
+    export(
+        &exporter,
+        vec![vec![llm.data(), Made::new(1, 1, 0, "turn").data()]],
+    );
+    assert_all_delivered(&flushed(&exporter.handle()));
+    let event = server
+        .events()
+        .into_iter()
+        .find(|e| e.event_name.as_deref() == Some("llm.generate"))
+        .expect("the span arrived");
+    assert_eq!(event.event_type.as_deref(), Some("model"));
+    assert_eq!(
+        event.config,
+        Some(json!({"provider": "anthropic", "model": "claude-sonnet"}))
+    );
+    let metadata = event.metadata.unwrap();
+    assert_eq!(
+        (
+            &metadata["prompt_tokens"],
+            &metadata["completion_tokens"],
+            &metadata["total_tokens"]
+        ),
+        (&json!(12), &json!(4), &json!(16))
+    );
+}
