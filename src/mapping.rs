@@ -343,9 +343,15 @@ impl Mapper {
                 match dialects::try_place(name, value) {
                     Ok(placements) => buckets.apply(placements, &mut renested),
                     Err(value) if name.starts_with("gen_ai.") => {
-                        // JSON text was kept whole to be parsed; its strings are bounded now.
-                        let mut put = |b, k, v| buckets.put(b, k, self.json(v, truncated));
-                        gen_ai::place(name, value, &mut put);
+                        match gen_ai::try_family(name, value) {
+                            Ok(placements) => buckets.apply(placements, &mut renested),
+                            Err(value) => {
+                                // JSON text was kept whole to be parsed; its strings are
+                                // bounded now.
+                                let mut put = |b, k, v| buckets.put(b, k, self.json(v, truncated));
+                                gen_ai::place(name, value, &mut put);
+                            }
+                        }
                     }
                     Err(value) => buckets.put(Bucket::Metadata, field, value),
                 }
@@ -371,6 +377,11 @@ impl Mapper {
         }
         gen_ai::complete_usage(buckets.get_mut(Bucket::Metadata));
         gen_ai::finish(buckets.get_mut(Bucket::Inputs));
+        let reasons = buckets
+            .get_mut(Bucket::Metadata)
+            .get("finish_reasons")
+            .cloned();
+        gen_ai::finish_reason(buckets.get_mut(Bucket::Outputs), reasons.as_ref());
         if !self.capture_content {
             for bucket in [Bucket::Inputs, Bucket::Outputs] {
                 buckets.get_mut(bucket).iter_mut().for_each(hide_content);
