@@ -23,7 +23,7 @@
 //! | `gen_ai.usage.cost.amount`, `.currency`, `.source` | `metadata.cost`, `.cost_currency`, `.cost_source` |
 //! | `gen_ai.response.model`, `.id`, `.finish_reasons` | `metadata.response_model`, `.response_id`, `.finish_reasons` |
 //! | `gen_ai.request.previous_response.id` | `metadata.previous_response_id` |
-//! | `gen_ai.response.time_to_first_chunk` (seconds) | `metadata.time_to_first_token_ms` |
+//! | `gen_ai.response.time_to_first_chunk` (seconds) | `metadata.time_to_first_token_ms`, and in seconds under its own name |
 //! | `gen_ai.operation.name`, `gen_ai.conversation.id`, `gen_ai.conversation.compacted` | `metadata.operation`, `.conversation_id`, `.conversation_compacted` |
 //! | `gen_ai.agent.name`, `.id`, `.description`, `.version`, `gen_ai.main_agent.name` | `metadata.agent_name`, `.agent_id`, `.agent_description`, `.agent_version`, `.main_agent_name` |
 //! | `gen_ai.agent.handoff.source.name`, `.target.name` | `metadata.handoff_source`, `.handoff_target` |
@@ -255,7 +255,11 @@ pub(crate) fn place(key: &str, value: Value, put: &mut dyn FnMut(Bucket, Key, Va
             put(bucket, name, messages);
         }
         (Bucket::Inputs, "chat_history_delta") => put(bucket, name, chat_messages(value)),
-        (Bucket::Metadata, TIME_TO_FIRST_TOKEN) => put(bucket, name, seconds_to_ms(value)),
+        (Bucket::Metadata, TIME_TO_FIRST_TOKEN) => {
+            // Also under its own name, in seconds, where it was kept before it had a key.
+            put(bucket, key.to_owned().into(), value.clone());
+            put(bucket, name, seconds_to_ms(value));
+        }
         _ => put(bucket, name, value),
     }
 }
