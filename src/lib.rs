@@ -103,7 +103,7 @@
 //! | any other `gen_ai.request.<name>` (`temperature`, `top_p`, `max_tokens`, `stream`, …) | `config.<name>` |
 //! | `gen_ai.tool.definitions` (JSON text) | `config.tools` |
 //! | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | `metadata.prompt_tokens`, `metadata.completion_tokens`, and their sum as `metadata.total_tokens` |
-//! | `gen_ai.usage.cache_read.input_tokens`, `gen_ai.usage.cache_creation.input_tokens`, `gen_ai.usage.reasoning.output_tokens` (and their older spellings) | `metadata.cache_read_input_tokens`, `metadata.cache_write_input_tokens`, `metadata.reasoning_tokens` |
+//! | `gen_ai.usage.cache_read.input_tokens`, `gen_ai.usage.cache_write.input_tokens`, `gen_ai.usage.reasoning.output_tokens` (and their older spellings, `cache_creation` among them) | `metadata.cache_read_input_tokens`, `metadata.cache_write_input_tokens`, `metadata.reasoning_tokens` |
 //! | `gen_ai.response.model`, `gen_ai.response.id`, `gen_ai.response.finish_reasons` | `metadata.response_model`, `metadata.response_id`, `metadata.finish_reasons` |
 //! | `gen_ai.operation.name`, `gen_ai.agent.name`, `gen_ai.conversation.id` | `metadata.operation`, `metadata.agent_name`, `metadata.conversation_id` |
 //! | `gen_ai.tool.name`, `gen_ai.tool.description`, `gen_ai.tool.call.id` | `config.tool_name`, `config.tool_description`, `metadata.tool_call_id` |

@@ -12,11 +12,13 @@ pub(crate) enum Bucket {
     UserProperties,
 }
 
-/// The GenAI attributes whose text is JSON of unbounded size: messages, instructions, tool
-/// definitions, a tool call's arguments and result.
-const GEN_AI_JSON: [&str; 6] = [
+/// The GenAI attributes whose text is JSON of unbounded size: messages (and a turn's new ones),
+/// instructions, tool definitions, a tool call's arguments and result, retrieved documents.
+const GEN_AI_JSON: [&str; 8] = [
     "gen_ai.input.messages",
+    "gen_ai.input.messages_delta",
     "gen_ai.output.messages",
+    "gen_ai.retrieval.documents",
     "gen_ai.system_instructions",
     "gen_ai.tool.definitions",
     "gen_ai.tool.call.arguments",
