@@ -53,6 +53,7 @@ mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+mod otlp;
 mod routes;
 pub(crate) mod schema;
 mod server;
@@ -71,6 +72,7 @@ use crate::wire::{EventRecord, SessionTree};
 pub use fault::Fault;
 use fault::FaultKind;
 pub use json::MAX_JSON_DEPTH;
+pub use otlp::{HONEYHIVE_TRACES_PATH, OTLP_TRACES_PATH};
 use store::Store;
 pub use waterfall::waterfall;
 
@@ -159,6 +161,8 @@ impl Builder {
             body_limit: self.body_limit,
             state: Mutex::default(),
             changed: Condvar::new(),
+            url: format!("http://{addr}"),
+            otlp: Mutex::new(None),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -236,6 +240,11 @@ pub(crate) struct Shared {
     body_limit: usize,
     state: Mutex<State>,
     changed: Condvar,
+    /// The server's own URL: where the OTLP ingest's exporter sends.
+    url: String,
+    /// The OTLP ingest's exporter, started by the first OTLP request (`Err` when it could not
+    /// start).
+    otlp: Mutex<Option<Result<Arc<otlp::Sink>, String>>>,
 }
 
 #[derive(Default)]
@@ -280,6 +289,23 @@ impl Shared {
             let state = &*state;
             json::on_large_stack(|| read(state))
         }
+    }
+
+    /// The OTLP ingest's exporter, started on first use.
+    fn otlp_sink(&self) -> Option<Arc<otlp::Sink>> {
+        let mut slot = self.otlp.lock().unwrap_or_else(|e| e.into_inner());
+        let sink = slot.get_or_insert_with(|| {
+            otlp::Sink::new(self.url.clone(), self.api_key.as_deref())
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
+        sink.as_ref().ok().cloned()
+    }
+
+    /// The OTLP ingest's exporter, if an OTLP request started it.
+    fn otlp_sink_if_started(&self) -> Option<Arc<otlp::Sink>> {
+        let slot = self.otlp.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().and_then(|s| s.as_ref().ok().cloned())
     }
 
     fn record(&self, request: RecordedRequest) {
@@ -466,6 +492,9 @@ impl std::fmt::Debug for Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        // The OTLP ingest's exporter delivers what it holds while the server still answers.
+        let sink = self.shared.otlp.lock().map(|mut s| s.take()).ok().flatten();
+        drop(sink);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

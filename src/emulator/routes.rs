@@ -50,6 +50,8 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/session/start", post(legacy_session_start))
         .route("/events", put(legacy_update_event))
         .route("/events/batch", post(legacy_events_batch))
+        .route(super::HONEYHIVE_TRACES_PATH, post(super::otlp::ingest))
+        .route(super::OTLP_TRACES_PATH, post(super::otlp::ingest))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
             authorize,
