@@ -82,6 +82,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// A running local server. Dropping it stops the server.
 pub struct Emulator {
     addr: SocketAddr,
+    otlp_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -94,6 +95,7 @@ pub struct Builder {
     api_key: Option<String>,
     key_refusal: KeyRefusal,
     addr: SocketAddr,
+    otlp_addr: Option<SocketAddr>,
     body_limit: usize,
 }
 
@@ -118,6 +120,7 @@ impl Default for Builder {
             api_key: None,
             key_refusal: KeyRefusal::default(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            otlp_addr: None,
             body_limit: DEFAULT_BODY_LIMIT,
         }
     }
@@ -144,6 +147,13 @@ impl Builder {
         self
     }
 
+    /// A second address to listen on, with the same routes: OTLP exporters send to
+    /// `127.0.0.1:4318` unless told otherwise. Default: none.
+    pub fn with_otlp_addr(mut self, addr: SocketAddr) -> Self {
+        self.otlp_addr = Some(addr);
+        self
+    }
+
     /// The largest request body accepted, in bytes. Default: [`DEFAULT_BODY_LIMIT`].
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
@@ -155,6 +165,14 @@ impl Builder {
         let listener = std::net::TcpListener::bind(self.addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let mut listeners = vec![listener];
+        let mut otlp_addr = None;
+        if let Some(second) = self.otlp_addr {
+            let listener = std::net::TcpListener::bind(second)?;
+            listener.set_nonblocking(true)?;
+            otlp_addr = Some(listener.local_addr()?);
+            listeners.push(listener);
+        }
         let shared = Arc::new(Shared {
             api_key: self.api_key,
             key_refusal: self.key_refusal,
@@ -172,9 +190,10 @@ impl Builder {
         let thread = std::thread::Builder::new()
             .name("honeyhive-emulator".into())
             .stack_size(json::STACK_SIZE)
-            .spawn(move || runtime.block_on(server::serve(listener, served, stopped)))?;
+            .spawn(move || runtime.block_on(server::serve(listeners, served, stopped)))?;
         Ok(Emulator {
             addr,
+            otlp_addr,
             shared,
             stop: Some(stop),
             thread: Some(thread),
@@ -323,6 +342,11 @@ impl Emulator {
     /// The base URL, such as `http://127.0.0.1:41234`, for `HH_API_URL` or `with_api_url`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The second address the server listens on ([`Builder::with_otlp_addr`]), if any.
+    pub fn otlp_addr(&self) -> Option<SocketAddr> {
+        self.otlp_addr
     }
 
     /// The address the server listens on.

@@ -33,19 +33,29 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
+/// Serves every listener with the same routes until `stop`.
 pub(super) async fn serve(
-    listener: std::net::TcpListener,
+    listeners: Vec<std::net::TcpListener>,
     shared: Arc<Shared>,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let Ok(listener) = TcpListener::from_std(listener) else {
-        return;
-    };
     let router = routes::router(Arc::clone(&shared));
+    let mut accepting = JoinSet::new();
+    for listener in listeners {
+        let Ok(listener) = TcpListener::from_std(listener) else {
+            continue;
+        };
+        accepting.spawn(accept(listener, Arc::clone(&shared), router.clone()));
+    }
+    let _ = (&mut stop).await;
+    accepting.shutdown().await;
+}
+
+/// Accepts connections on `listener` and serves each, until cancelled.
+async fn accept(listener: TcpListener, shared: Arc<Shared>, router: Router) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            _ = &mut stop => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else {
                     // Out of file descriptors or similar: back off instead of spinning.
@@ -66,7 +76,6 @@ pub(super) async fn serve(
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
-    connections.shutdown().await;
 }
 
 async fn handle(

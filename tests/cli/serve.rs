@@ -297,3 +297,40 @@ fn serve_prints_a_session_holding_a_value_nested_to_the_limit_and_keeps_serving(
     let report = served.report_of(&next);
     assert!(report[0].contains("\"next\""), "{report:#?}");
 }
+
+#[test]
+fn serve_takes_otlp_traces_on_its_address_and_on_the_otlp_one_and_prints_the_session() {
+    let served = Served::start(&["--api-key", KEY, "--otlp-addr", "127.0.0.1:0"]);
+    // The banner names both OTLP addresses; the second is the --otlp-addr one.
+    let otlp_line = (0..6)
+        .filter_map(|_| served._stderr.recv_timeout(PATIENCE).ok())
+        .find(|line| line.contains("OTLP/HTTP"))
+        .expect("serve prints where OTLP goes");
+    let otlp_url = otlp_line
+        .split_whitespace()
+        .filter(|w| w.starts_with("http://"))
+        .map(|w| w.trim_end_matches(','))
+        .last()
+        .expect("the OTLP address")
+        .to_owned();
+    assert!(otlp_url.ends_with("/v1/traces"), "{otlp_line}");
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let body = json!({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": trace, "spanId": "00f067aa0ba902b7", "parentSpanId": null, "name": "otlp turn",
+         "kind": "SPAN_KIND_SERVER", "startTimeUnixNano": "1760000000000000000",
+         "endTimeUnixNano": "1760000001000000000"},
+        {"traceId": trace, "spanId": "00f067aa0ba902b8", "parentSpanId": "00f067aa0ba902b7",
+         "name": "chat", "startTimeUnixNano": "1760000000100000000",
+         "endTimeUnixNano": "1760000000900000000",
+         "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]},
+    ]}]}]});
+    let base = otlp_url.trim_end_matches("/v1/traces");
+    assert_eq!(post_raw(base, "/v1/traces", &body.to_string()), 200);
+    let session_id = tracing_honeyhive::ids::session_id_for_trace(
+        u128::from_str_radix(trace, 16).unwrap().to_be_bytes(),
+    )
+    .to_string();
+    let report = served.report_of(&session_id).join("\n");
+    assert!(report.contains("otlp turn"), "{report}");
+    assert!(report.contains("chat [model]"), "{report}");
+}

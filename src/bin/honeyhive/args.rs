@@ -188,6 +188,11 @@ Then point any HoneyHive SDK, or this crate, at it (newer tools read HH_DATA_PLA
 the Python SDK reads HH_API_URL):
   export HH_DATA_PLANE_URL=http://127.0.0.1:8787 HH_API_URL=http://127.0.0.1:8787
 
+It also takes OpenTelemetry traces over OTLP/HTTP (protobuf or JSON, gzip or not), at HoneyHive's
+path /opentelemetry/v1/traces and OTLP's /v1/traces, from any language's SDK or a collector:
+  honeyhive serve --otlp-addr 127.0.0.1:4318
+  export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+
 It validates every request against HoneyHive's documented schemas, answers as HoneyHive does, and
 prints each session as a tree on stdout once it has an end time and a short quiet period passed.";
 
@@ -308,6 +313,12 @@ pub(crate) struct Serve {
     /// Address to listen on; port 0 picks a free port
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8787")]
     pub(crate) addr: SocketAddr,
+
+    /// Also listen here, with the same routes: where OTLP exporters send unless told otherwise
+    /// (127.0.0.1:4318). OTLP/HTTP traces are taken on --addr too, at /opentelemetry/v1/traces
+    /// and /v1/traces
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) otlp_addr: Option<SocketAddr>,
 
     /// How a wrong or missing key is answered: 401, or 404 as HoneyHive answers an invalid,
     /// revoked or expired key today

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use tracing_honeyhive::config::{self, KeySource};
-use tracing_honeyhive::emulator::{Emulator, KeyRefusal};
+use tracing_honeyhive::emulator::{Emulator, HONEYHIVE_TRACES_PATH, KeyRefusal, OTLP_TRACES_PATH};
 
 use crate::args::{Global, Serve};
 use crate::commands::{config_failure, flag_name, present};
@@ -27,6 +27,9 @@ pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
     // it, in its one order, and shows it only masked; the server needs the value itself.
     let resolved = config::resolve_api_key(present(&global.api_key)).map_err(config_failure)?;
     let mut builder = Emulator::builder().with_addr(args.addr);
+    if let Some(otlp) = args.otlp_addr {
+        builder = builder.with_otlp_addr(otlp);
+    }
     if args.refuse_key_with == "404" {
         builder = builder.with_key_refusal(KeyRefusal::NotFound);
     }
@@ -36,10 +39,22 @@ pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
     }) {
         builder = builder.with_api_key(value.trim());
     }
-    let server = builder
-        .start()
-        .map_err(|e| Failure::failed(format!("cannot listen on {}: {e}", args.addr)))?;
+    let server = builder.start().map_err(|e| {
+        let addrs = match args.otlp_addr {
+            Some(otlp) => format!("{} and {otlp}", args.addr),
+            None => args.addr.to_string(),
+        };
+        Failure::failed(format!("cannot listen on {addrs}: {e}"))
+    })?;
     let url = server.url();
+    let otlp = match server.otlp_addr() {
+        Some(addr) => format!(
+            "  OpenTelemetry traces (OTLP/HTTP): {url}{HONEYHIVE_TRACES_PATH}, and http://{addr}{OTLP_TRACES_PATH}"
+        ),
+        None => format!(
+            "  OpenTelemetry traces (OTLP/HTTP): {url}{HONEYHIVE_TRACES_PATH} and {url}{OTLP_TRACES_PATH}"
+        ),
+    };
     let auth = match &resolved {
         Some((key, source)) => format!(
             "clients must send the API key {} ({})",
@@ -51,6 +66,7 @@ pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
     for line in [
         format!("honeyhive serve: a local HoneyHive-compatible API on {url}"),
         format!("  point clients at it: export HH_DATA_PLANE_URL={url} HH_API_URL={url}"),
+        otlp,
         format!("  {auth}"),
         "  completed sessions are printed on stdout; Ctrl-C stops the server".into(),
     ] {
