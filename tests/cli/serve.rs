@@ -308,9 +308,9 @@ fn serve_takes_otlp_traces_on_its_address_and_on_the_otlp_one_and_prints_the_ses
         .expect("serve prints where OTLP goes");
     let otlp_url = otlp_line
         .split_whitespace()
-        .filter(|w| w.starts_with("http://"))
+        .rev()
+        .find(|w| w.starts_with("http://"))
         .map(|w| w.trim_end_matches(','))
-        .last()
         .expect("the OTLP address")
         .to_owned();
     assert!(otlp_url.ends_with("/v1/traces"), "{otlp_line}");
