@@ -12,6 +12,7 @@ mod deep_json;
 mod events_batch;
 mod faults;
 mod garbage;
+mod legacy;
 mod official;
 mod requests;
 mod sessions;
