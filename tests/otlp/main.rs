@@ -4,6 +4,7 @@
 #![cfg(all(feature = "emulator", feature = "opentelemetry"))]
 
 mod bodies;
+mod python_sdk;
 mod round_trip;
 
 use std::time::Duration;
