@@ -171,7 +171,12 @@ pub(super) async fn ingest(
         Ok(request) => request,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, encoding, message),
     };
-    let converted = spans::convert(request);
+    let mut converted = spans::convert(request);
+    for group in &mut converted.groups {
+        for span in &mut group.spans {
+            mark_if_sessionless(&shared, span);
+        }
+    }
     if !converted.groups.is_empty() {
         match shared.otlp_sink() {
             Some(sink) => sink.ingest(converted.groups),
@@ -200,6 +205,47 @@ pub(super) async fn ingest(
         }
     };
     answer(StatusCode::OK, encoding, body)
+}
+
+/// The session attributes HoneyHive's OTLP ingestion reads (its Python SDK sets both).
+const SESSION_KEYS: [&str; 2] = [
+    crate::fields::SESSION_ID,
+    "traceloop.association.properties.session_id",
+];
+
+/// What the stored event says when HoneyHive would have left its span outside any session.
+const SESSIONLESS_NOTE: &str = "honeyhive_metadata.honeyhive_ingest";
+
+/// HoneyHive attaches a span that names its session only to a session that exists, unless the
+/// span sets `honeyhive.session_auto_create` (its Python SDK sets that when it did not start the
+/// session itself). This server stores such a span all the same, and says so on the event rather
+/// than hide it.
+fn mark_if_sessionless(shared: &Shared, span: &mut opentelemetry_sdk::trace::SpanData) {
+    let text = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.to_string())
+    };
+    let Some(given) = SESSION_KEYS.iter().find_map(|key| text(key)) else {
+        return;
+    };
+    let auto_create = text("honeyhive.session_auto_create")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if auto_create || given.trim().is_empty() {
+        return;
+    }
+    // The id the exporter derives from the key, as HoneyHive's SDKs do.
+    let session = crate::ids::session_id_for_key(&given).to_string();
+    if shared.lock().store.session(&session).is_some() {
+        return;
+    }
+    let note = format!(
+        "HoneyHive would leave this span outside any session: session {session} did not exist \
+         when the span arrived, and the span does not set honeyhive.session_auto_create"
+    );
+    span.attributes
+        .push(opentelemetry::KeyValue::new(SESSIONLESS_NOTE, note));
 }
 
 impl Emulator {

@@ -134,3 +134,65 @@ fn put(server: &Emulator, path: &str, body: Vec<u8>) -> u16 {
         .status()
         .as_u16()
 }
+
+#[test]
+fn spans_of_a_session_that_does_not_exist_are_stored_and_say_honeyhive_would_not() {
+    // The export alone: the SDK's session start never reached this server.
+    let server = Emulator::builder()
+        .with_api_key("test-key")
+        .start()
+        .unwrap();
+    let export = post(
+        &server,
+        HONEYHIVE_TRACES_PATH,
+        &HEADERS,
+        fixture("otlp_traces.json"),
+    );
+    assert_eq!(export.status, 200);
+    let (_, events) = stored(&server);
+    assert_eq!(events.len(), 5);
+    for event in &events {
+        let note = &event.metadata.clone().unwrap()["honeyhive_ingest"];
+        let note = note
+            .as_str()
+            .unwrap_or_else(|| panic!("no note on {event:#?}"));
+        assert!(
+            note.contains(SESSION) && note.contains("session_auto_create"),
+            "{note}"
+        );
+    }
+    // With honeyhive.session_auto_create, as the SDK sends when it did not start the session,
+    // HoneyHive creates it: no note.
+    let mut body: Value = serde_json::from_slice(&fixture("otlp_traces.json")).unwrap();
+    for span in body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array_mut()
+        .unwrap()
+    {
+        span["attributes"].as_array_mut().unwrap().push(json!(
+            {"key": "honeyhive.session_auto_create", "value": {"boolValue": true}}
+        ));
+    }
+    let server = Emulator::builder()
+        .with_api_key("test-key")
+        .start()
+        .unwrap();
+    let export = post(
+        &server,
+        HONEYHIVE_TRACES_PATH,
+        &HEADERS,
+        body.to_string().into_bytes(),
+    );
+    assert_eq!(export.status, 200);
+    let (sessions, events) = stored(&server);
+    assert_eq!(sessions.len(), 1);
+    for event in &events {
+        assert!(
+            event
+                .metadata
+                .clone()
+                .unwrap()
+                .get("honeyhive_ingest")
+                .is_none()
+        );
+    }
+}
