@@ -127,7 +127,9 @@ mod baggage;
 mod convert;
 mod exporter;
 mod names;
+mod processor;
 
 pub use baggage::BaggageSessionProcessor;
 pub(crate) use convert::GROUPING_KEYS;
 pub use exporter::HoneyHiveExporter;
+pub use processor::{HoneyHiveSpanProcessor, ProcessorBuilder, SESSION_AUTO_CREATE};

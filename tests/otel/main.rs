@@ -1,7 +1,8 @@
 //! The OpenTelemetry exporter against the local HoneyHive-compatible server over loopback HTTP:
 //! SDK pipelines (batch and simple processors, tracing-opentelemetry) on every kind of runtime,
 //! traces that arrive out of order or from several services, grouping, and parity with the
-//! tracing layer.
+//! tracing layer; the span processor that stamps the same sessions and types on spans sent
+//! through a stock OTLP pipeline.
 #![cfg(all(feature = "emulator", feature = "opentelemetry"))]
 
 #[path = "../common/mod.rs"]
@@ -10,6 +11,7 @@ mod common;
 mod dialects;
 mod parity;
 mod pipelines;
+mod processor;
 mod propagation;
 mod traces;
 
