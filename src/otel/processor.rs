@@ -14,7 +14,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use uuid::Uuid;
 
-use super::convert::{Converter, Derived};
+use super::convert::{Converter, Derived, GROUPING_KEYS};
 use crate::config::{self, EnvLookup};
 use crate::fields::{SDK_EVENT_TYPE, SESSION_ID, SESSION_KEY, SESSION_NAME, SOURCE};
 use crate::mapping::Mapper;
@@ -326,6 +326,15 @@ impl Stamper {
     fn started(&self, span: SpanData) {
         let trace = span.span_context.trace_id().to_bytes();
         let local_root = is_local_root(&span);
+        let has_key = || {
+            span.attributes
+                .iter()
+                .any(|kv| GROUPING_KEYS.contains(&kv.key.as_str()))
+        };
+        // Below the trace's first span, only a key matters (the resource's would be the root's).
+        if !local_root && !has_key() {
+            return;
+        }
         let converted = self.convert(span);
         let own = Session::of(&converted);
         let keyed = converted.session.joined;
@@ -625,6 +634,25 @@ mod tests {
                 .iter()
                 .all(|s| text(s, SESSION_NAME).as_deref() == Some("support"))
         );
+    }
+
+    #[test]
+    fn a_key_a_child_starts_with_takes_the_spans_of_its_trace_that_end_after() {
+        let (processor, keep) = processor(&[]);
+        processor.stamper.started(span(1, 0, "turn", vec![]));
+        let key = vec![KeyValue::new("gen_ai.conversation.id", "thread-3")];
+        processor.stamper.started(span(2, 1, "agent", key.clone()));
+        processor.stamper.started(span(3, 2, "llm", vec![]));
+        processor.on_end(span(3, 2, "llm", vec![]));
+        processor.on_end(span(2, 1, "agent", key));
+        processor.on_end(span(1, 0, "turn", vec![]));
+        let keyed = ids::session_id_for_key("thread-3").to_string();
+        for span in keep.0.lock().unwrap().iter() {
+            assert_eq!(text(span, SESSION_ID), Some(keyed.clone()), "{}", span.name);
+            // Named as the exporter names a session first seen below the trace's root: no
+            // session name configured, no service name, so the key.
+            assert_eq!(text(span, SESSION_NAME).as_deref(), Some("thread-3"));
+        }
     }
 
     #[test]

@@ -79,6 +79,20 @@ fn traffic(provider: &SdkTracerProvider) {
             });
         });
     }
+    // A key on a span below the root, given when it starts: the whole trace goes to its session.
+    tracer.in_span("handle request", |_| {
+        let thread = [KeyValue::new("gen_ai.conversation.id", "thread-3")];
+        let agent = tracer
+            .span_builder("agent step")
+            .with_attributes(thread)
+            .start(&tracer);
+        let cx = Context::current_with_span(agent);
+        tracer.in_span_with_context("answer", &cx, |cx| {
+            cx.span()
+                .set_attribute(KeyValue::new("gen_ai.operation.name", "text_completion"));
+        });
+        cx.span().end();
+    });
     // The agent's name given when its span starts, so that the spans ending before it agree.
     let run = tracer
         .span_builder("invoke_agent triage")
@@ -96,7 +110,7 @@ fn traffic(provider: &SdkTracerProvider) {
 }
 
 /// The spans `traffic` makes.
-const SPANS: usize = 4 + 2 * 2 + 2;
+const SPANS: usize = 4 + 2 * 2 + 3 + 2;
 
 fn text(span: &SpanData, name: &str) -> String {
     let value = span
@@ -189,7 +203,15 @@ fn stamps_are_the_sessions_names_and_types_the_exporter_sends() {
     .map(|name| text(by_name(name), "honeyhive_event_type"))
     .collect();
     assert_eq!(types, ["model", "tool", "model", "model", "tool"]);
-    assert_eq!(sessions.len(), 3, "{names:?}");
+    assert_eq!(sessions.len(), 4, "{names:?}");
+    let thread = ids::session_id_for_key("thread-3").to_string();
+    for name in ["handle request", "agent step", "answer"] {
+        assert_eq!(
+            text(by_name(name), "honeyhive.session_id"),
+            thread,
+            "{name}"
+        );
+    }
     let conversation = ids::session_id_for_key("conversation-7").to_string();
     assert_eq!(text(by_name("embed"), "honeyhive.session_id"), conversation);
     assert_eq!(
