@@ -71,9 +71,11 @@ const MAX_TRACES: usize = 16 * 1024;
 /// grouping key a span starts with: the trace's other spans, which mostly end first, are stamped
 /// with that session, as the exporter groups them. A key recorded on a span after it started
 /// moves only the spans of its trace that end after it (the exporter also moves those still
-/// waiting to be sent): give keys when spans start, or in baggage.
+/// waiting to be sent): give keys, and `honeyhive.session_name`, when spans start, or in
+/// baggage.
 ///
-/// Each span is stamped alone, so the same trace exported twice is stamped the same way.
+/// Each span is converted and mapped by the exporter's own code, on the thread that ends it:
+/// the work the exporter does on its own thread for a span.
 ///
 /// [`HoneyHiveExporter`]: super::HoneyHiveExporter
 ///
