@@ -74,6 +74,10 @@ pub const SDK_BUCKET_PREFIX: &str = "honeyhive_";
 /// `metadata["honeyhive.session_key"]`.
 pub(crate) const SESSION_KEY: &str = "honeyhive.session_key";
 
+/// HoneyHive's ingestion creates the session a span names when it does not exist (what
+/// `HoneyHiveSpanProcessor` stamps): this crate always creates its sessions, so it is not kept.
+pub(crate) const SESSION_AUTO_CREATE: &str = "honeyhive.session_auto_create";
+
 pub(crate) const OTEL_NAME: &str = "otel.name";
 pub(crate) const OTEL_KIND: &str = "otel.kind";
 pub(crate) const OTEL_STATUS_CODE: &str = "otel.status_code";

@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use crate::fields::{
     ERROR, EVENT_NAME, EVENT_TYPE, OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_DESCRIPTION,
-    OTEL_STATUS_MESSAGE, PARENT_ID, SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION, SESSION_ID,
-    SESSION_NAME, SOURCE,
+    OTEL_STATUS_MESSAGE, PARENT_ID, SDK_ERROR, SDK_EVENT_NAME, SDK_EVENT_TYPE, SESSION,
+    SESSION_AUTO_CREATE, SESSION_ID, SESSION_NAME, SOURCE,
 };
 
 pub(crate) use bucket::Bucket;
@@ -201,6 +201,7 @@ pub(crate) fn is_control(name: &str) -> bool {
             | OTEL_STATUS_MESSAGE
             | OTEL_STATUS_DESCRIPTION
             | OTEL_KIND
+            | SESSION_AUTO_CREATE
     )
 }
 
@@ -278,7 +279,7 @@ impl Recorded {
                 self.otel_status_error = true;
                 self.otel_status_message = Some(text(value));
             }
-            OTEL_KIND => {}
+            OTEL_KIND | SESSION_AUTO_CREATE => {}
             _ => {
                 debug_assert!(!is_control(&name), "{name} is a control name put ignores");
                 self.fields.set(name, value)
@@ -471,6 +472,7 @@ mod tests {
             OTEL_STATUS_MESSAGE,
             OTEL_STATUS_DESCRIPTION,
             OTEL_KIND,
+            SESSION_AUTO_CREATE,
         ] {
             assert!(is_control(name), "{name}");
             let mut recorded = Recorded::default();

@@ -179,7 +179,11 @@ impl Converter {
             .duration_since(span.start_time)
             .map_or(0.0, |d| d.as_secs_f64() * 1e3);
 
-        let key = grouping_key(&mut recorded);
+        // A key naming the trace's own session (what `HoneyHiveSpanProcessor` stamps on a trace
+        // with no key of its own) is no key: the trace is grouped as it would be without it, its
+        // root the session, whichever path the span took.
+        let key = grouping_key(&mut recorded)
+            .filter(|key| Uuid::parse_str(key.trim()).ok() != Some(trace_session));
         let (session, role, owns_joined_session) = match key {
             Some(key) => {
                 let id = ids::session_id_for_key(&key);

@@ -23,7 +23,7 @@ use crate::recorded::{Children, FinishedSpan};
 /// `honeyhive.session_auto_create`: HoneyHive's ingestion creates the session a span names
 /// when it does not exist yet (idempotent on the session id), rather than leave the span outside
 /// any session.
-pub const SESSION_AUTO_CREATE: &str = "honeyhive.session_auto_create";
+pub const SESSION_AUTO_CREATE: &str = crate::fields::SESSION_AUTO_CREATE;
 
 /// `honeyhive.project`, as HoneyHive's Python SDK stamps it.
 const PROJECT: &str = "honeyhive.project";
