@@ -378,3 +378,133 @@ fn spans_cross_a_real_collector_with_503s_and_arrive_once_in_their_stamped_sessi
         assert!(sessions.contains(&id), "conversation-{n}");
     }
 }
+
+/// One support turn in `tracing`, as an application writes it: a model call with its tokens and
+/// a failing tool call, inside a turn.
+fn traced_turn() {
+    let turn = tracing::info_span!("support turn", honeyhive.session_name = "order #77");
+    let _turn = turn.enter();
+    {
+        let _chat = tracing::info_span!(
+            "chat gpt-4o-mini",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "gpt-4o-mini",
+            gen_ai.usage.input_tokens = 42_i64,
+            gen_ai.usage.output_tokens = 9_i64,
+        )
+        .entered();
+    }
+    {
+        let _tool = tracing::info_span!(
+            "lookup_order",
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = "lookup_order",
+            error = "the order service timed out",
+        )
+        .entered();
+    }
+}
+
+/// A session's shape: its name, then each event's name, type and error, in start order.
+fn shape(server: &Emulator) -> Vec<String> {
+    let sessions = server.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:#?}");
+    let mut lines = vec![format!(
+        "{} [session]",
+        sessions[0].event_name.as_deref().unwrap()
+    )];
+    let mut events = server.events();
+    events.sort_by(|a, b| a.start_time.partial_cmp(&b.start_time).unwrap());
+    for event in events {
+        lines.push(format!(
+            "{} [{}] error={:?} tokens={}",
+            event.event_name.unwrap(),
+            event.event_type.unwrap(),
+            event.error,
+            event.metadata.unwrap_or_default()["total_tokens"],
+        ));
+    }
+    lines
+}
+
+#[test]
+#[ignore = "needs the rotel collector: run scripts/collector-e2e.sh, which sets ROTEL_BIN"]
+fn the_same_turn_arrives_alike_through_the_layer_otlp_ingest_and_a_collector() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let bin = std::env::var("ROTEL_BIN").unwrap_or_default();
+    assert!(
+        !bin.trim().is_empty(),
+        "ROTEL_BIN must name the rotel binary"
+    );
+
+    // 1. The tracing layer, straight to the local server's REST routes.
+    let layered = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let (layer, guard) = tracing_honeyhive::HoneyHiveLayer::builder()
+        .with_api_url(layered.url())
+        .with_api_key(KEY)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), traced_turn);
+    guard.flush(PATIENCE).expect("delivered");
+
+    // 2. tracing-opentelemetry and a stock OTLP exporter, into `honeyhive serve`'s OTLP route.
+    // 3. The same with HoneyHiveSpanProcessor, through rotel.
+    let ingested = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let collected = Emulator::builder().with_api_key(KEY).start().unwrap();
+    let traces = format!("{}{HONEYHIVE_TRACES_PATH}", collected.url());
+    let rotel = Rotel::start(&bin, &traces, &collected.url());
+    let otlp = |endpoint: String| {
+        use opentelemetry_otlp::WithHttpConfig as _;
+        opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(endpoint)
+            .with_headers([("authorization".to_owned(), format!("Bearer {KEY}"))].into())
+            .build()
+            .expect("the OTLP exporter builds")
+    };
+    let direct = SdkTracerProvider::builder()
+        .with_simple_exporter(otlp(format!("{}{HONEYHIVE_TRACES_PATH}", ingested.url())))
+        .build();
+    let through_collector = SdkTracerProvider::builder()
+        .with_span_processor(
+            HoneyHiveSpanProcessor::builder().build(SimpleSpanProcessor::new(otlp(format!(
+                "http://{}/v1/traces",
+                rotel.http
+            )))),
+        )
+        .build();
+    for provider in [&direct, &through_collector] {
+        let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("support-bot"));
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), traced_turn);
+        provider.force_flush().expect("exported");
+    }
+    assert!(ingested.flush_otlp(PATIENCE));
+    let arrived = collected.wait_until(PATIENCE, |server| {
+        server.flush_otlp(Duration::from_millis(200)) && server.events().len() == 2
+    });
+    assert!(
+        arrived,
+        "the collector delivered the turn:\n{}",
+        rotel.log()
+    );
+
+    let shapes = [shape(&layered), shape(&ingested), shape(&collected)];
+    for (path, server) in [
+        ("layer", &layered),
+        ("OTLP into honeyhive serve", &ingested),
+        ("collector", &collected),
+    ] {
+        eprintln!("== {path}\n{}", server.waterfalls());
+    }
+    eprintln!("{shapes:#?}");
+    assert_eq!(shapes[0], shapes[1]);
+    assert_eq!(shapes[1], shapes[2]);
+    assert_eq!(
+        shapes[0],
+        [
+            "order #77 [session]",
+            "chat gpt-4o-mini [model] error=None tokens=51",
+            "lookup_order [tool] error=Some(\"the order service timed out\") tokens=null",
+        ]
+    );
+}
