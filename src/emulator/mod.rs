@@ -310,23 +310,6 @@ impl Shared {
         }
     }
 
-    /// The OTLP ingest's exporter, started on first use.
-    fn otlp_sink(&self) -> Option<Arc<otlp::Sink>> {
-        let mut slot = self.otlp.lock().unwrap_or_else(|e| e.into_inner());
-        let sink = slot.get_or_insert_with(|| {
-            otlp::Sink::new(self.url.clone(), self.api_key.as_deref())
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        });
-        sink.as_ref().ok().cloned()
-    }
-
-    /// The OTLP ingest's exporter, if an OTLP request started it.
-    fn otlp_sink_if_started(&self) -> Option<Arc<otlp::Sink>> {
-        let slot = self.otlp.lock().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().and_then(|s| s.as_ref().ok().cloned())
-    }
-
     fn record(&self, request: RecordedRequest) {
         self.lock().requests.push(request);
         self.changed.notify_all();

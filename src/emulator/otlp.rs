@@ -248,6 +248,25 @@ fn mark_if_sessionless(shared: &Shared, span: &mut opentelemetry_sdk::trace::Spa
         .push(opentelemetry::KeyValue::new(SESSIONLESS_NOTE, note));
 }
 
+impl Shared {
+    /// The OTLP ingest's exporter, started on first use.
+    fn otlp_sink(&self) -> Option<Arc<Sink>> {
+        let mut slot = self.otlp.lock().unwrap_or_else(|e| e.into_inner());
+        let sink = slot.get_or_insert_with(|| {
+            Sink::new(self.url.clone(), self.api_key.as_deref())
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
+        sink.as_ref().ok().cloned()
+    }
+
+    /// The OTLP ingest's exporter, if an OTLP request started it.
+    fn otlp_sink_if_started(&self) -> Option<Arc<Sink>> {
+        let slot = self.otlp.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().and_then(|s| s.as_ref().ok().cloned())
+    }
+}
+
 impl Emulator {
     /// Waits until every span received over OTLP so far is stored as sessions and events (or
     /// refused), at most `timeout`; true when it is. Spans are stored by the crate's exporter,
