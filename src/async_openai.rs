@@ -76,6 +76,8 @@
 //! and its JSON body is parsed once.
 
 mod body;
+#[cfg(test)]
+mod body_tests;
 mod call;
 mod messages;
 mod request;
