@@ -15,6 +15,8 @@
 //! | `POST /v1/events/batch` | events of any sessions, or of one new session |
 //! | `GET /v1/sessions/{session_id}` | the session as a tree of events |
 //! | `PUT /events`, `POST /events/batch` | deprecated forms the official SDKs still send |
+//! | `POST /opentelemetry/v1/traces`, `POST /v1/traces` | OTLP/HTTP traces, protobuf or JSON |
+//! | `GET /`, `GET /api/…` | the web view: the sessions in a browser, live ([`Emulator::view_url`]) |
 //!
 //! It runs on its own thread with its own tokio runtime, so it starts the same from a plain
 //! `main`, a test, or inside any runtime, and stops when the handle is dropped.
@@ -59,6 +61,7 @@ pub(crate) mod schema;
 mod server;
 mod store;
 mod waterfall;
+mod web;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -66,7 +69,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::wire::{EventRecord, SessionTree};
 pub use fault::Fault;
@@ -173,7 +176,13 @@ impl Builder {
             otlp_addr = Some(listener.local_addr()?);
             listeners.push(listener);
         }
+        let addrs: Vec<SocketAddr> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
         let shared = Arc::new(Shared {
+            access: web::Access::new(self.api_key.as_deref(), &addrs),
+            live: watch::Sender::new(0),
             api_key: self.api_key,
             key_refusal: self.key_refusal,
             body_limit: self.body_limit,
@@ -264,6 +273,10 @@ pub(crate) struct Shared {
     /// The OTLP ingest's exporter, started by the first OTLP request (`Err` when it could not
     /// start).
     otlp: Mutex<Option<Result<Arc<otlp::Sink>, String>>>,
+    /// Who may read the web view.
+    access: web::Access,
+    /// The store's revision after each request: the web view's live stream waits on it.
+    live: watch::Sender<u64>,
 }
 
 #[derive(Default)]
@@ -311,8 +324,14 @@ impl Shared {
     }
 
     fn record(&self, request: RecordedRequest) {
-        self.lock().requests.push(request);
+        let revision = {
+            let mut state = self.lock();
+            state.requests.push(request);
+            state.store.revision()
+        };
         self.changed.notify_all();
+        self.live
+            .send_if_modified(|seen| std::mem::replace(seen, revision) != revision);
     }
 }
 
@@ -325,6 +344,13 @@ impl Emulator {
     /// The base URL, such as `http://127.0.0.1:41234`, for `HH_API_URL` or `with_api_url`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The address of the web view, where a browser shows the sessions received, live. When the
+    /// server requires an API key or listens beyond loopback, the view requires a token, which
+    /// this link carries: treat it as a secret.
+    pub fn view_url(&self) -> String {
+        format!("http://{}/{}", self.addr, self.shared.access.link_query())
     }
 
     /// The second address the server listens on ([`Builder::with_otlp_addr`]), if any.
@@ -374,9 +400,8 @@ impl Emulator {
 
     /// The events of one session (not the session itself), in arrival order.
     pub fn events_of(&self, session_id: &str) -> Vec<EventRecord> {
-        self.records(|e| {
-            e.session_id.as_deref() == Some(session_id) && e.event_id.as_deref() != Some(session_id)
-        })
+        self.shared
+            .read(|state| state.store.events_of(session_id).cloned().collect())
     }
 
     /// The session as `GET /v1/sessions/{session_id}` returns it.

@@ -56,6 +56,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             Arc::clone(&shared),
             authorize,
         ))
+        .merge(super::web::router(Arc::clone(&shared)))
         .method_not_allowed_fallback(|| async {
             error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -96,7 +97,7 @@ async fn authorize(State(shared): AppState, request: Request, next: Next) -> Res
 /// Whether `given` is `expected`, in a time that depends on the lengths only: every byte of
 /// `expected` is compared, with no stop at the first difference, so that how long a refusal takes
 /// does not tell how much of a guessed key was right.
-fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+pub(super) fn same_secret(given: &[u8], expected: &[u8]) -> bool {
     let mut difference = u8::from(given.len() != expected.len());
     for (i, &byte) in expected.iter().enumerate() {
         let other = given.get(i).copied().unwrap_or(0);

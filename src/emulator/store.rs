@@ -22,10 +22,22 @@ pub(crate) struct Store {
     events: Vec<EventRecord>,
     index: HashMap<(String, String), usize>,
     repeats: u64,
-    /// When a request last created, added to or updated each session.
-    touched: HashMap<String, Instant>,
+    /// The indexes of each session's records (the session's own included), in arrival order.
+    by_session: HashMap<String, Vec<usize>>,
+    /// When a request last created, added to or updated each session, and the store's revision
+    /// then.
+    touched: HashMap<String, Touch>,
+    /// Counts the changes to sessions: the web view's live updates send what changed since the
+    /// revision a page has seen.
+    revision: u64,
     /// The deepest nesting of any body stored from, an upper bound for every stored value.
     deepest: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Touch {
+    at: Instant,
+    revision: u64,
 }
 
 /// A string field of a validated body.
@@ -92,7 +104,50 @@ impl Store {
 
     /// When a request last created, added to or updated the session `session_id`.
     pub(crate) fn touched(&self, session_id: &str) -> Option<Instant> {
-        self.touched.get(session_id).copied()
+        self.touched.get(session_id).map(|t| t.at)
+    }
+
+    /// The number of changes made to sessions so far.
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The store's revision when the session `session_id` last changed.
+    pub(crate) fn revision_of(&self, session_id: &str) -> u64 {
+        self.touched.get(session_id).map_or(0, |t| t.revision)
+    }
+
+    /// The ids of the sessions changed after `revision`, in creation order.
+    pub(crate) fn changed_since(&self, revision: u64) -> Vec<String> {
+        self.sessions()
+            .filter_map(|s| s.session_id.clone())
+            .filter(|id| self.revision_of(id) > revision)
+            .collect()
+    }
+
+    /// Every session, in creation order.
+    pub(crate) fn sessions(&self) -> impl Iterator<Item = &EventRecord> {
+        self.events
+            .iter()
+            .filter(|e| e.event_type.as_deref() == Some("session"))
+    }
+
+    /// The records of the session `session_id` (its own included), in arrival order.
+    pub(crate) fn records_of(&self, session_id: &str) -> impl Iterator<Item = &EventRecord> {
+        let indexes = self.by_session.get(session_id).map(Vec::as_slice);
+        indexes.unwrap_or(&[]).iter().map(|&i| &self.events[i])
+    }
+
+    /// The events of the session `session_id` (not the session itself), in arrival order.
+    pub(crate) fn events_of(&self, session_id: &str) -> impl Iterator<Item = &EventRecord> {
+        self.records_of(session_id)
+            .filter(move |e| e.event_id.as_deref() != Some(session_id))
+    }
+
+    /// The record stored under (session, event) id.
+    pub(crate) fn event(&self, session_id: &str, event_id: &str) -> Option<&EventRecord> {
+        let key = (session_id.to_owned(), event_id.to_owned());
+        self.index.get(&key).map(|&i| &self.events[i])
     }
 
     /// An upper bound of how deeply any stored value nests (see [`json::map_depth`]).
@@ -105,7 +160,12 @@ impl Store {
     }
 
     fn touch(&mut self, session_id: &str) {
-        self.touched.insert(session_id.to_owned(), Instant::now());
+        self.revision += 1;
+        let touch = Touch {
+            at: Instant::now(),
+            revision: self.revision,
+        };
+        self.touched.insert(session_id.to_owned(), touch);
     }
 
     /// `POST /v1/sessions`: a session id that is missing or not a UUID is replaced by a new one;
@@ -253,6 +313,7 @@ impl Store {
             }
             None => {
                 let i = self.events.len();
+                self.by_session.entry(key.0.clone()).or_default().push(i);
                 self.index.insert(key, i);
                 self.events.push(record);
                 i
@@ -265,12 +326,7 @@ impl Store {
     /// metadata counts the events.
     pub(crate) fn tree(&self, session_id: &str) -> Option<SessionTree> {
         let session = self.session(session_id)?;
-        let events: Vec<&EventRecord> = self
-            .events
-            .iter()
-            .filter(|e| e.session_id.as_deref() == Some(session_id))
-            .filter(|e| e.event_id.as_deref() != Some(session_id))
-            .collect();
+        let events: Vec<&EventRecord> = self.events_of(session_id).collect();
         let known: HashSet<&str> = events
             .iter()
             .filter_map(|e| e.event_id.as_deref())

@@ -1,5 +1,5 @@
 //! `honeyhive serve`: the local HoneyHive-compatible server, printing each session as a tree once
-//! it completes.
+//! it completes, and showing them all in a browser (the link it prints at start).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -67,6 +67,7 @@ pub(crate) fn run(global: &Global, args: &Serve) -> Result<(), Failure> {
         format!("honeyhive serve: a local HoneyHive-compatible API on {url}"),
         format!("  point clients at it: export HH_DATA_PLANE_URL={url} HH_API_URL={url}"),
         otlp,
+        format!("  sessions in a browser, live: {}", server.view_url()),
         format!("  {auth}"),
         "  completed sessions are printed on stdout; Ctrl-C stops the server".into(),
     ] {
