@@ -22,8 +22,8 @@ struct Served {
     child: Child,
     url: String,
     stdout: Receiver<String>,
-    /// Kept open so that the server's later diagnostics have a reader.
-    _stderr: Receiver<String>,
+    /// Its diagnostics after the first line (kept open so that they have a reader).
+    stderr: Receiver<String>,
 }
 
 impl Served {
@@ -55,7 +55,7 @@ impl Served {
             child,
             url,
             stdout,
-            _stderr: stderr,
+            stderr,
         }
     }
 
@@ -255,6 +255,60 @@ fn serve_without_a_key_accepts_any_and_refuses_a_busy_address() {
     busy.refused(1, &["cannot listen on", addr]);
 }
 
+/// `GET target` from the server at `url`, with these extra header lines, over a plain loopback
+/// connection; the answer's head.
+fn get_raw(url: &str, target: &str, headers: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("serve accepts connections");
+    let request =
+        format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .expect("the request is sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn serve_prints_the_link_of_its_web_view_which_alone_lets_a_browser_in() {
+    let served = Served::start(&["--api-key", KEY]);
+    let line = loop {
+        let line = served
+            .stderr
+            .recv_timeout(PATIENCE)
+            .expect("the banner goes on");
+        if line.contains("in a browser") {
+            break line;
+        }
+    };
+    assert!(!line.contains(KEY), "the API key is never printed: {line}");
+    let link = line.split_whitespace().last().unwrap();
+    let target = link
+        .strip_prefix(&served.url)
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(target.starts_with("/?token="), "{line}");
+    let token = target.trim_start_matches("/?token=");
+
+    let refused = get_raw(&served.url, "/api/sessions", "");
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    let opened = get_raw(&served.url, target, "");
+    assert!(opened.starts_with("HTTP/1.1 303"), "{opened}");
+    assert!(
+        opened.contains(&format!(
+            "set-cookie: hh_view={token}; Path=/; HttpOnly; SameSite=Strict"
+        )),
+        "{opened}"
+    );
+    let cookie = format!("Cookie: hh_view={token}\r\n");
+    let admitted = get_raw(&served.url, "/api/sessions", &cookie);
+    assert!(admitted.starts_with("HTTP/1.1 200"), "{admitted}");
+}
+
 /// `POST path` with `body` to the server at `url` over a plain loopback connection; the status.
 fn post_raw(url: &str, path: &str, body: &str) -> u16 {
     let addr = url.trim_start_matches("http://");
@@ -303,7 +357,7 @@ fn serve_takes_otlp_traces_on_its_address_and_on_the_otlp_one_and_prints_the_ses
     let served = Served::start(&["--api-key", KEY, "--otlp-addr", "127.0.0.1:0"]);
     // The banner names both OTLP addresses; the second is the --otlp-addr one.
     let otlp_line = (0..6)
-        .filter_map(|_| served._stderr.recv_timeout(PATIENCE).ok())
+        .filter_map(|_| served.stderr.recv_timeout(PATIENCE).ok())
         .find(|line| line.contains("OTLP/HTTP"))
         .expect("serve prints where OTLP goes");
     let otlp_url = otlp_line

@@ -11,6 +11,7 @@ mod access;
 mod api;
 mod browser;
 mod live;
+mod otlp;
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
