@@ -2,6 +2,9 @@
 //! each session's work to the [`Sender`] — at most a few requests in flight, a session's own
 //! requests strictly in order. Flush and shutdown wait for the spans queued before them. It
 //! counts what became of every span it took, once, when the span settles.
+//!
+//! This file holds the loop and the sending; how spans come in and join their sessions is
+//! `intake.rs`, and how each is settled and the flushes and shutdowns answered, `settling.rs`.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -11,12 +14,16 @@ use tokio::sync::mpsc;
 use tokio::task::{Id as TaskId, JoinSet};
 use uuid::Uuid;
 
+mod intake;
+mod settling;
+
+use settling::Waiter;
+
 use super::diagnostics::Diagnostics;
 use super::job::{Done, Job, Ledger, Outcome};
 use super::sender::Sender;
 use super::session::Session;
-use super::stats::{Outcomes, Report, add};
-use super::{Control, Request, Shared};
+use super::{Control, Shared};
 use crate::mapping::Mapper;
 use crate::recorded::{FinishedSpan, Role, SessionSeed};
 use crate::redact::Hook;
@@ -27,17 +34,10 @@ const IDLE: Duration = Duration::from_secs(600);
 
 /// How soon the queue is looked at again after spans were found on it.
 const BUSY_POLL: Duration = Duration::from_millis(5);
-/// The most spans taken off the queue in one turn of the loop: with the queue as deep as the
-/// default bounds allow, taking everything at once kept a shutdown past its deadline.
-const TAKE_IN_MAX: usize = 2048;
-
 /// The most sessions remembered with nothing to send; past it the least recently touched are
 /// forgotten (a forgotten session that gets more spans is created again, which the server
 /// treats as the same session). Bounds memory when roots never come.
 const MAX_IDLE_SESSIONS: usize = 16_384;
-
-/// The most traces remembered as moved into another session by a grouping key.
-const MAX_REGROUPED: usize = 16_384;
 
 /// Settings of the worker, resolved by the builder.
 #[derive(Debug, Clone)]
@@ -92,17 +92,6 @@ struct InFlight {
 struct Held {
     kind: Kind,
     bytes: usize,
-}
-
-/// A flush or a shutdown waiting for the spans queued before it.
-struct Waiter {
-    request: Request,
-    sessions: Outcomes,
-    events: Outcomes,
-    shutdown: bool,
-    /// Every span queued before it has been taken off the queue, and what was pending then
-    /// was made ready: a root queued before the flush is seen before its session is sent.
-    primed: bool,
 }
 
 pub(crate) struct Worker {
@@ -199,21 +188,6 @@ impl Worker {
         self.stop();
     }
 
-    /// Takes the spans on the queue, at most [`TAKE_IN_MAX`] a turn so that a deep queue never
-    /// keeps a flush's or a shutdown's deadline waiting; returns how many.
-    fn take_in(&mut self) -> usize {
-        let now = Instant::now();
-        let mut n = 0;
-        while n < TAKE_IN_MAX
-            && let Ok(span) = self.queue.try_recv()
-        {
-            let span = self.pool.settle(span);
-            self.on_span(span, now);
-            n += 1;
-        }
-        n
-    }
-
     fn on_control(&mut self, message: Control) {
         match message {
             Control::Register(dispatch) => self.diagnostics.set_dispatch(dispatch),
@@ -229,130 +203,6 @@ impl Worker {
                 });
             }
         }
-    }
-
-    fn wait(&mut self, request: Request, shutdown: bool) {
-        self.waiters.push(Waiter {
-            request,
-            sessions: Outcomes::default(),
-            events: Outcomes::default(),
-            shutdown,
-            primed: false,
-        });
-    }
-
-    /// Once the spans queued before a flush are all in, everything pending is sent now.
-    fn prime_waiters(&mut self) {
-        let received = self.received;
-        let mut newly = false;
-        for waiter in self.waiters.iter_mut().filter(|w| !w.primed) {
-            if waiter.request.upto <= received {
-                waiter.primed = true;
-                newly = true;
-            }
-        }
-        if newly {
-            self.make_all_ready();
-        }
-    }
-
-    /// A flush is waiting: sessions are sent as soon as they have work.
-    fn forcing(&self) -> bool {
-        self.waiters.iter().any(|w| w.primed)
-    }
-
-    fn make_all_ready(&mut self) {
-        let ids: Vec<Uuid> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.has_work())
-            .map(|(id, _)| *id)
-            .collect();
-        ids.into_iter().for_each(|id| self.make_ready(id));
-    }
-
-    fn make_ready(&mut self, id: Uuid) {
-        if self.queued.insert(id) {
-            self.ready.push_back(id);
-        }
-    }
-
-    fn on_span(&mut self, mut span: Box<FinishedSpan>, now: Instant) {
-        self.received += 1;
-        let seq = self.received;
-        if let Some(trace) = span.trace_session {
-            if span.session.id != trace {
-                self.regroup(trace, &span.session, now);
-            } else if let Some(seed) = self.regrouped.get(&trace) {
-                move_span(&mut span, seed);
-            }
-        }
-        self.add_span(seq, span, now);
-    }
-
-    /// Takes span `seq` into its session (again, for a span moved to another session: its kind
-    /// may have changed).
-    fn add_span(&mut self, seq: u64, span: Box<FinishedSpan>, now: Instant) {
-        let held = Held {
-            kind: Kind::of(&span),
-            bytes: span.held_bytes,
-        };
-        self.unsettled.insert(seq, held);
-        let id = span.session.id;
-        let session = self.sessions.entry(id).or_insert_with(|| {
-            let mut session = Session::new(Arc::clone(&span.session), now);
-            // Values given late for a session this exporter does not hold: it was created
-            // before (here, long ago, or by another process), and is only updated.
-            session.created = span.late.is_some();
-            session.foreign = span.late.is_some();
-            session
-        });
-        let mut truncated = 0;
-        session.add(seq, span, now, &self.config.mapper, &mut truncated);
-        let due = session.is_due(self.config.batch_size);
-        self.count_truncated(truncated);
-        if due || self.forcing() {
-            self.make_ready(id);
-        }
-    }
-
-    /// A span moved its trace into the session `seed` (a grouping key): what the trace's own
-    /// session holds unsent moves there, and so do the trace's later spans. What was sent
-    /// already stays where it is.
-    fn regroup(&mut self, trace: Uuid, seed: &Arc<SessionSeed>, now: Instant) {
-        if self.regrouped.contains_key(&trace) {
-            return;
-        }
-        self.regrouped.insert(trace, Arc::clone(seed));
-        self.regrouped_order.push_back(trace);
-        if self.regrouped_order.len() > MAX_REGROUPED
-            && let Some(oldest) = self.regrouped_order.pop_front()
-        {
-            self.regrouped.remove(&oldest);
-        }
-        let Some(old) = self.sessions.get_mut(&trace).filter(|s| !s.busy) else {
-            return;
-        };
-        let unsent = old.take_unsent();
-        if old.is_idle() && !old.created {
-            self.sessions.remove(&trace);
-        }
-        let session = self
-            .sessions
-            .entry(seed.id)
-            .or_insert_with(|| Session::new(Arc::clone(seed), now));
-        if let Some(root) = session.adopt(unsent, seed, now)
-            && let Some(held) = self.unsettled.get_mut(&root)
-        {
-            held.kind = Kind::Event;
-        }
-        if session.is_due(self.config.batch_size) || self.forcing() {
-            self.make_ready(seed.id);
-        }
-    }
-
-    fn count_truncated(&self, n: u32) {
-        add(&self.shared.counters.fields_truncated, u64::from(n));
     }
 
     fn on_tick(&mut self) {
@@ -516,136 +366,6 @@ impl Worker {
             }
         }
     }
-
-    /// Span `seq` is settled: counted once, by kind and outcome, and its room released.
-    fn settle(&mut self, seq: u64, outcome: Outcome) {
-        let Some(Held { kind, bytes }) = self.unsettled.remove(&seq) else {
-            return;
-        };
-        self.shared.release(1, bytes);
-        let counters = &self.shared.counters;
-        let counter = match (kind, outcome) {
-            (Kind::Session, Outcome::Delivered) => &counters.sessions_completed,
-            (Kind::Event, Outcome::Delivered) => &counters.events_sent,
-            (Kind::Event, Outcome::Rejected) => &counters.events_rejected,
-            (Kind::Event, Outcome::Failed) => &counters.events_failed,
-            (Kind::Session, Outcome::Rejected | Outcome::Failed) => &counters.sessions_failed,
-            (_, Outcome::Unauthorized) => &counters.dropped_unauthorized,
-            (_, Outcome::Shutdown) => &counters.dropped_shutdown,
-            (_, Outcome::Redacted) => &counters.dropped_redacted,
-        };
-        add(counter, 1);
-        for waiter in self.waiters.iter_mut().filter(|w| seq <= w.request.upto) {
-            let outcomes = match kind {
-                Kind::Session => &mut waiter.sessions,
-                Kind::Event => &mut waiter.events,
-            };
-            match outcome {
-                Outcome::Delivered => outcomes.delivered += 1,
-                Outcome::Shutdown => outcomes.undelivered += 1,
-                Outcome::Redacted => outcomes.redacted += 1,
-                _ => outcomes.failed += 1,
-            }
-        }
-    }
-
-    /// Spans queued before `upto` and not settled, as (sessions, events): not yet taken off the
-    /// queue (counted as events: their kind is not known yet), or held here.
-    fn owed(&self, upto: u64) -> (u64, u64) {
-        let not_received = upto.saturating_sub(self.received);
-        let (mut sessions, mut events) = (0, not_received);
-        for kind in self.unsettled.range(..=upto).map(|(_, held)| held.kind) {
-            match kind {
-                Kind::Session => sessions += 1,
-                Kind::Event => events += 1,
-            }
-        }
-        (sessions, events)
-    }
-
-    /// Whether any span up to `upto` is still owed: what [`owed`](Self::owed) counts, without
-    /// counting (it is asked on every turn while a flush waits).
-    fn owes(&self, upto: u64) -> bool {
-        upto > self.received
-            || self
-                .unsettled
-                .first_key_value()
-                .is_some_and(|(&seq, _)| seq <= upto)
-    }
-
-    /// Answers the flushes and shutdowns that are done or past their deadline; `true` when a
-    /// shutdown was answered, after stopping.
-    fn answer_waiters(&mut self) -> bool {
-        let now = Instant::now();
-        let mut stop = false;
-        let mut i = 0;
-        while i < self.waiters.len() {
-            let upto = self.waiters[i].request.upto;
-            if self.owes(upto) && now < self.waiters[i].request.deadline {
-                i += 1;
-                continue;
-            }
-            let (sessions, events) = self.owed(upto);
-            let mut waiter = self.waiters.swap_remove(i);
-            if waiter.shutdown {
-                stop = true;
-                // Everything still held is dropped, whenever it was queued.
-                let (sessions, events) = self.stop();
-                waiter.sessions.undelivered = sessions;
-                waiter.events.undelivered = events;
-            } else {
-                waiter.sessions.undelivered = sessions;
-                waiter.events.undelivered = events;
-            }
-            let stats = self.shared.counters.snapshot();
-            let report = Report::from_outcomes(waiter.sessions, waiter.events, stats);
-            let _ = waiter.request.reply.send(report);
-        }
-        stop
-    }
-
-    /// Settles what the jobs in flight have finished so far.
-    fn settle_in_flight(&mut self) {
-        let ledgers: Vec<Ledger> = self
-            .job_spans
-            .values()
-            .flatten()
-            .map(|job| job.ledger.clone())
-            .collect();
-        for (seq, outcome) in ledgers.iter().flat_map(Ledger::take) {
-            self.settle(seq, outcome);
-        }
-    }
-
-    /// Stops: the jobs in flight are cut off, whatever is still held is dropped and counted, the
-    /// queue is closed and what is left on it counted too, and what the diagnostics held back is
-    /// summarised. Returns the spans dropped, as (sessions, events).
-    fn stop(&mut self) -> (u64, u64) {
-        self.settle_in_flight();
-        self.job_spans.clear();
-        self.jobs.abort_all();
-        let held: Vec<(u64, Kind)> = self.unsettled.iter().map(|(s, h)| (*s, h.kind)).collect();
-        let (mut sessions, mut events) = (0, 0);
-        for (seq, kind) in held {
-            self.settle(seq, Outcome::Shutdown);
-            match kind {
-                Kind::Session => sessions += 1,
-                Kind::Event => events += 1,
-            }
-        }
-        self.sessions.clear();
-        let (late_sessions, late_events) = self.shared.close(&self.queue);
-        sessions += late_sessions;
-        events += late_events;
-        let lost = sessions + events;
-        if lost > 0 {
-            self.diagnostics.warn("shutdown-lost", || {
-                format!("shutdown deadline passed: {lost} span(s) not delivered to HoneyHive")
-            });
-        }
-        self.diagnostics.summarise(true);
-        (sessions, events)
-    }
 }
 
 /// Forgets the least recently touched idle sessions while more than `max` are remembered.
@@ -664,15 +384,6 @@ fn forget_idle(sessions: &mut HashMap<Uuid, Session>, max: usize) {
     }
     for (_, id) in idle.into_iter().take(excess) {
         sessions.remove(&id);
-    }
-}
-
-/// Puts a span in the session `seed`: a trace's root becomes an event of it, as a span that
-/// joins a session by id does.
-fn move_span(span: &mut FinishedSpan, seed: &Arc<SessionSeed>) {
-    span.session = Arc::clone(seed);
-    if span.role == Role::Session {
-        span.role = Role::Event { parent: seed.id };
     }
 }
 
