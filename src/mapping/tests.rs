@@ -4,7 +4,8 @@ use serde_json::json;
 use tracing::Level;
 
 use super::*;
-use crate::recorded::{Fields, Role};
+use crate::recorded::{Fields, Role, SessionSeed};
+use crate::wire::UpdateEvent;
 
 /// The whole event, once the writer is checked to write what `serde_json` writes for it.
 fn whole(mapped: Mapped) -> Event {
