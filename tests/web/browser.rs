@@ -415,7 +415,7 @@ async fn the_page_shows_the_quickstarts_sessions_live_in_chromium() {
         &live,
         "arrived live",
         start,
-        json!([{"event_type": "model", "event_name": "chat"}]),
+        json!([tool_calling_chat(start)]),
     )
     .await;
     let first = browser
@@ -459,6 +459,52 @@ async fn the_page_shows_the_quickstarts_sessions_live_in_chromium() {
     browser.click("#pause").await;
     browser.until("the held session", &shown).await;
 
+    // A tool-calling chat (async-openai's shape): the call with its arguments, its result, the
+    // answer.
+    browser
+        .run(&format!("location.hash = '#/sessions/{live}'"), json!([]))
+        .await;
+    browser
+        .until(
+            "the live session",
+            "return document.body.dataset.view === 'session'",
+        )
+        .await;
+    browser.click("#tree .type-model").await;
+    let call = browser
+        .until("the tool call", "const c = document.querySelector('#chat .tool-call[data-tool-call-id=\"call_lookup_1\"]'); return c && c.innerText")
+        .await;
+    let call = call.as_str().unwrap();
+    assert!(
+        call.contains("lookup_order") && call.contains("\"order\": 7"),
+        "pretty-printed: {call}"
+    );
+    let result = browser
+        .run(
+            "return document.querySelector('#chat .msg[data-role=tool]').innerText",
+            json!([]),
+        )
+        .await;
+    assert!(
+        result.as_str().unwrap().contains("call_lookup_1")
+            && result.as_str().unwrap().contains("shipped yesterday"),
+        "{result}"
+    );
+    let answer = browser
+        .run(
+            "return document.querySelector('#chat .answer').innerText",
+            json!([]),
+        )
+        .await;
+    assert!(
+        answer
+            .as_str()
+            .unwrap()
+            .contains("Order 7 shipped yesterday."),
+        "{answer}"
+    );
+    browser.screenshot("event-tool-call").await;
+
     // A session of 10,000 events: how long the page takes to show it, and the window of rows.
     let big = Uuid::new_v4().to_string();
     ten_thousand_events(&server, &big, start + 2.0).await;
@@ -486,6 +532,27 @@ async fn the_page_shows_the_quickstarts_sessions_live_in_chromium() {
         )
         .await;
     browser.screenshot("ten-thousand").await;
+}
+
+/// A model event as async-openai's instrumentation records the second call of a tool-calling
+/// chat: the history with the model's tool call and its result, then the answer.
+fn tool_calling_chat(start: f64) -> Value {
+    let call = json!({"id": "call_lookup_1", "type": "function",
+                      "function": {"name": "lookup_order", "arguments": "{\"order\":7}"}});
+    json!({
+        "event_type": "model", "event_name": "chat gpt-4o-mini",
+        "start_time": start + 1.0, "end_time": start + 350.0,
+        "inputs": {"chat_history": [
+            {"role": "system", "content": "You answer questions about orders."},
+            {"role": "user", "content": "Where is order 7?"},
+            {"role": "assistant", "tool_calls": [call]},
+            {"role": "tool", "content": "shipped yesterday", "tool_call_id": "call_lookup_1"}
+        ]},
+        "outputs": {"role": "assistant", "content": "Order 7 shipped yesterday.", "finish_reason": "stop",
+                    "messages": [{"role": "assistant", "content": "Order 7 shipped yesterday.", "finish_reason": "stop"}]},
+        "config": {"model": "gpt-4o-mini", "provider": "openai", "stream": true},
+        "metadata": {"prompt_tokens": 42, "completion_tokens": 9, "total_tokens": 51, "finish_reasons": ["stop"]}
+    })
 }
 
 /// A session of 10,000 events under `id`: 100 chains of 99 model and tool calls each; the last
