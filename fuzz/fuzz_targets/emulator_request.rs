@@ -1,6 +1,6 @@
 //! Arbitrary requests to the local server's routes: never a 5xx, never a panic, an error status
-//! always with the documented error body (for the REST routes) or a `google.rpc.Status` (for
-//! the OTLP trace routes, with either content type, gzipped or not).
+//! always with the documented error body (for the REST routes and the web view's JSON) or a
+//! `google.rpc.Status` (for the OTLP trace routes, with either content type, gzipped or not).
 #![no_main]
 
 use std::sync::LazyLock;
@@ -25,7 +25,7 @@ struct Input {
 /// The OTLP trace routes, after the REST ones in the `route` numbering.
 const OTLP_ROUTES: [&str; 2] = ["/opentelemetry/v1/traces", "/v1/traces"];
 
-const ROUTES: [(&str, &str); 9] = [
+const ROUTES: [(&str, &str); 12] = [
     ("POST", "/v1/sessions"),
     ("POST", "/v1/sessions/{id}/events/batch"),
     ("PUT", "/v1/events/{id}"),
@@ -35,6 +35,10 @@ const ROUTES: [(&str, &str); 9] = [
     ("PUT", "/events"),
     ("POST", "/events/batch"),
     ("DELETE", "/v1/sessions"),
+    // The web view's JSON (its live stream never ends, so it is left out).
+    ("GET", "/api/sessions/{id}"),
+    ("GET", "/api/sessions/{id}/events/{id}"),
+    ("GET", "/api/sessions/{id}/export"),
 ];
 
 /// A request: method, path, authorized, and for OTLP the content type and gzip flag.

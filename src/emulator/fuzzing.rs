@@ -41,6 +41,9 @@ impl Default for Handler {
                     .map(Arc::new)
                     .map_err(|e| e.to_string()),
             )),
+            // Keyed: the web view's JSON admits the key as a bearer, refuses anything else.
+            access: super::web::Access::new(Some(KEY), &[]),
+            live: tokio::sync::watch::Sender::new(0),
         });
         Handler { runtime, shared }
     }
