@@ -505,6 +505,15 @@ async fn the_page_shows_the_quickstarts_sessions_live_in_chromium() {
     );
     browser.screenshot("event-tool-call").await;
 
+    // An open session follows its own changes: an event that arrives now joins its tree.
+    let path = format!("/v1/sessions/{live}/events/batch");
+    let late = json!({"event_id": "arrived-late", "event_type": "tool", "event_name": "lookup_order",
+                      "start_time": start + 400.0, "end_time": start + 420.0});
+    post(&server, Some(KEY), &path, json!({ "events": [late] })).await;
+    browser
+        .until("the late event in the open tree", "return window.__sameDocument && !!document.querySelector('#tree [data-event-id=\"arrived-late\"]') && /2 events/.test(document.querySelector('#summary').innerText)")
+        .await;
+
     // A session of 10,000 events: how long the page takes to show it, and the window of rows.
     let big = Uuid::new_v4().to_string();
     ten_thousand_events(&server, &big, start + 2.0).await;
