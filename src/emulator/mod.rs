@@ -349,6 +349,18 @@ impl Emulator {
     /// The address of the web view, where a browser shows the sessions received, live. When the
     /// server requires an API key or listens beyond loopback, the view requires a token, which
     /// this link carries: treat it as a secret.
+    ///
+    /// ```
+    /// use tracing_honeyhive::emulator::Emulator;
+    ///
+    /// let open = Emulator::builder().start()?; // loopback, no key: no token
+    /// assert_eq!(open.view_url(), format!("{}/", open.url()));
+    ///
+    /// let keyed = Emulator::builder().with_api_key("hh_local").start()?;
+    /// let link = keyed.view_url(); // http://127.0.0.1:PORT/?token=…
+    /// assert!(link.contains("/?token=") && !link.contains("hh_local"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn view_url(&self) -> String {
         format!("http://{}/{}", self.addr, self.shared.access.link_query())
     }
