@@ -26,6 +26,8 @@
 //! CARGO_TARGET_DIR=/work/target-main cargo bench --all-features --bench request_floor
 //! ```
 
+mod common;
+
 use std::cell::RefCell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -40,6 +42,8 @@ use serde_json::{Value, json};
 use tracing_honeyhive::Client;
 use tracing_honeyhive::wire::{CreateSession, Event, EventType, JsonObject};
 use uuid::Uuid;
+
+use common::measure::{thousands, thread_cpu};
 
 const SAMPLES: usize = 20;
 const KEY: &str = "hh_bench_request_floor";
@@ -118,7 +122,7 @@ fn events() -> Vec<Event> {
             event.start_time = Some(1_764_900_000_000 + i);
             event.end_time = Some(1_764_900_000_001 + i);
             event.duration = Some(1.0);
-            let prompt = "p".repeat(200);
+            let prompt = common::prompt();
             event.inputs = object(json!({"chat_history": [{"role": "user", "content": prompt}]}));
             event.config = Some(object(json!({"model": "gpt-4o-mini", "temperature": 0.2})));
             let usage = json!({"prompt_tokens": 42, "completion_tokens": 9, "attempt": i});
@@ -165,18 +169,6 @@ async fn hyper_connection(
 
 /// (kind, subject, median ns, fastest ns, median client CPU ns) of each bench, for the table.
 type Row = (&'static str, &'static str, f64, f64, f64);
-
-/// The CPU time this thread has used: the client's side of each request (the server runs on a
-/// thread of its own; the clients' connection tasks run on this thread's runtime).
-fn thread_cpu() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid timespec for clock_gettime to write.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
-}
 
 fn request_floor(c: &mut Criterion, rows: &RefCell<Vec<Row>>) {
     let addr = serve();
@@ -286,25 +278,13 @@ fn table(rows: &[Row]) {
         last = kind;
         println!(
             "| {shown} | {subject} | {} ({}) | {:.2} | {} | {:.2} |",
-            group_digits(median),
-            group_digits(fastest),
+            thousands(median as u64),
+            thousands(fastest as u64),
             median / floor,
-            group_digits(cpu),
+            thousands(cpu as u64),
             cpu / floor_cpu
         );
     }
-}
-
-fn group_digits(n: f64) -> String {
-    let digits = format!("{:.0}", n);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn benches(c: &mut Criterion) {
