@@ -21,6 +21,10 @@
 //! CARGO_TARGET_DIR=/work/target-main cargo bench --all-features --bench openai_layer
 //! ```
 
+mod common;
+
+use common::measure::median;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -318,13 +322,6 @@ fn settings(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wa
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-}
-
-fn median(samples: &[f64]) -> Option<f64> {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    (n > 0).then(|| (sorted[(n - 1) / 2] + sorted[n / 2]) / 2.0)
 }
 
 fn table(rows: &[Row]) {

@@ -20,6 +20,10 @@
 //! CARGO_TARGET_DIR=/work/target-main cargo bench --all-features --bench otlp_ingest
 //! ```
 
+mod common;
+
+use common::measure::median;
+
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant, SystemTime};
@@ -252,13 +256,6 @@ fn otlp_ingest(c: &mut Criterion) {
     }
     group.finish();
     table(&rows);
-}
-
-fn median(samples: &[f64]) -> Option<f64> {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    (n > 0).then(|| (sorted[(n - 1) / 2] + sorted[n / 2]) / 2.0)
 }
 
 fn table(rows: &[Row]) {

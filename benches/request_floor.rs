@@ -43,7 +43,7 @@ use tracing_honeyhive::Client;
 use tracing_honeyhive::wire::{CreateSession, Event, EventType, JsonObject};
 use uuid::Uuid;
 
-use common::measure::{thousands, thread_cpu};
+use common::measure::{median, thousands, thread_cpu};
 
 const SAMPLES: usize = 20;
 const KEY: &str = "hh_bench_request_floor";
@@ -250,14 +250,17 @@ fn request_floor(c: &mut Criterion, rows: &RefCell<Vec<Row>>) {
                 }
             });
         });
-        for (subject, mut samples, mut cpu) in times {
-            samples.sort_by(f64::total_cmp);
-            cpu.sort_by(f64::total_cmp);
-            let median = samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN);
-            let fastest = samples.first().copied().unwrap_or(f64::NAN);
-            let cpu = cpu.get(cpu.len() / 2).copied().unwrap_or(f64::NAN);
-            rows.borrow_mut()
-                .push((kind.name, subject, median, fastest, cpu));
+        for (subject, samples, cpu) in times {
+            let fastest = samples.iter().copied().fold(f64::INFINITY, f64::min);
+            let median_of = |values: &[f64]| median(values).unwrap_or(f64::NAN);
+            let row = (
+                kind.name,
+                subject,
+                median_of(&samples),
+                fastest,
+                median_of(&cpu),
+            );
+            rows.borrow_mut().push(row);
         }
     }
     group.finish();

@@ -41,6 +41,7 @@ mod common;
 mod counting;
 
 use common::Noop;
+use common::measure::median;
 use counting::{Counting, allocations};
 
 #[global_allocator]
@@ -266,13 +267,6 @@ fn sessions(c: &mut Criterion) -> Vec<Row> {
         stats.dropped.total(),
     );
     rows
-}
-
-fn median(samples: &[f64]) -> Option<f64> {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    (n > 0).then(|| (sorted[(n - 1) / 2] + sorted[n / 2]) / 2.0)
 }
 
 fn table(rows: &[Row]) {

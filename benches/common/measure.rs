@@ -73,3 +73,11 @@ pub fn utc_now() -> String {
         rest % 3600 / 60
     )
 }
+
+/// The median of `samples` (the mean of the middle two for an even count); `None` for none.
+pub fn median(samples: &[f64]) -> Option<f64> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    (n > 0).then(|| (sorted[(n - 1) / 2] + sorted[n / 2]) / 2.0)
+}
