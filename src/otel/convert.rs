@@ -2,7 +2,7 @@
 //! same form the tracing layer produces. Pure: ids are derived from the trace and span ids,
 //! never drawn, so that every export, in any order and from any service, agrees.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -4,8 +4,9 @@
 //! [`MAX_NAMES`] names of at most [`MAX_NAME_BYTES`] bytes (under 128 KiB in all). A name beyond
 //! either bound is copied per use, as before.
 
-use std::collections::HashSet;
 use std::sync::{LazyLock, RwLock};
+
+use foldhash::HashSet;
 
 use crate::recorded::Name;
 
