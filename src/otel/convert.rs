@@ -144,6 +144,14 @@ impl Converter {
         truncated: &mut u32,
     ) -> Box<FinishedSpan> {
         let mut recorded = Recorded::default();
+        // Sized once: a span's fields are its resource's and its attributes (less the control
+        // names, plus the few `describe` adds), so the list neither grows by doubling as they
+        // come, which cost a reallocation each time, nor holds up to twice the room it uses
+        // while the span waits in the queue.
+        recorded
+            .fields
+            .0
+            .reserve_exact(self.resource.len() + span.attributes.len() + DESCRIBED);
         for (name, value) in self.resource.iter().cloned() {
             recorded.put(name, value);
         }
@@ -302,7 +310,7 @@ impl Converter {
     ) {
         recorded.logs_dropped = recorded.logs_dropped.saturating_add(events.dropped_count);
         for event in events.events {
-            let mut fields = Fields::default();
+            let mut fields = Fields(Vec::with_capacity(event.attributes.len()));
             for (name, value) in self.attributes(event.attributes, truncated) {
                 fields.set(name, value);
             }
@@ -406,6 +414,10 @@ fn take_text(fields: &mut Fields, name: &str) -> Option<String> {
     let at = fields.0.iter().position(|(n, _)| n == name)?;
     Some(fields.0.remove(at).1.to_string())
 }
+
+/// Fields a span may get beyond its resource and attributes in the common case: what
+/// [`describe`] adds, and one more (dropped attributes, links or an exception's details).
+const DESCRIBED: usize = 4;
 
 /// The span kind (unless `internal`, the default) and the instrumentation scope, in metadata.
 fn describe(recorded: &mut Recorded, kind: SpanKind, scope: &opentelemetry::InstrumentationScope) {

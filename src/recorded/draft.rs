@@ -91,11 +91,29 @@ impl Draft {
         self.fields.is_empty() && self.logs.is_empty()
     }
 
-    /// The bytes what it recorded takes: its text and its entries.
+    /// The bytes the span takes while it waits to be sent: not the draft's, which goes back to
+    /// the pool at once, but the worker's owned copy ([`Draft::settle_into`]): an entry per
+    /// field and event, each text its own block, a list per event's fields, and what the
+    /// allocator adds to every block.
     pub(crate) fn footprint(&self) -> usize {
+        let is_text = |(_, v): &&(&str, Value)| matches!(v, Value::Text(t) if t.end > t.start);
+        let texts = self.fields.iter().chain(&self.log_fields).filter(is_text);
+        let lists = [&self.fields, &self.log_fields].map(|list| usize::from(!list.is_empty()));
+        // Each text, the fields' list, the events' list, and per event its message and its
+        // fields' list (counted as one for all: most events have a few fields or none).
+        let blocks = texts.count()
+            + lists.iter().sum::<usize>()
+            + usize::from(!self.logs.is_empty())
+            + self
+                .logs
+                .iter()
+                .filter(|l| l.message.end > l.message.start)
+                .count();
         self.text.len()
-            + (self.fields.len() + self.log_fields.len()) * std::mem::size_of::<(&str, Value)>()
-            + self.logs.len() * std::mem::size_of::<DraftLog>()
+            + (self.fields.len() + self.log_fields.len())
+                * std::mem::size_of::<(Name, FieldValue)>()
+            + self.logs.len() * std::mem::size_of::<Log>()
+            + blocks * super::BLOCK_OVERHEAD
     }
 
     /// The bytes its buffers hold room for.
@@ -299,13 +317,15 @@ impl Draft {
     /// Moves what was recorded into `recorded`, owned, as the mapping reads it: fields after any
     /// it has, events as logs.
     pub(crate) fn settle_into(&self, recorded: &mut Recorded) {
-        recorded.fields.0.reserve(self.fields.len());
+        // Exact room, which the byte budget counts: `reserve` would give a list of one room
+        // for four.
+        recorded.fields.0.reserve_exact(self.fields.len());
         for &(name, value) in &self.fields {
             recorded.fields.set(name, self.owned(value));
         }
-        recorded.logs.reserve(self.logs.len());
+        recorded.logs.reserve_exact(self.logs.len());
         for log in &self.logs {
-            let mut fields = Fields::default();
+            let mut fields = Fields(Vec::with_capacity((log.fields.1 - log.fields.0) as usize));
             for &(name, value) in &self.log_fields[log.fields.0 as usize..log.fields.1 as usize] {
                 fields.set(name, self.owned(value));
             }
