@@ -1,7 +1,8 @@
 //! End-to-end throughput, CPU and memory of whole pipelines on issue 11's workload (a root span
 //! `request` with 3 fields and 10 `llm_call` children with 6 fields and one `info!` event each:
 //! 11 spans; see `benches/common/mod.rs`), each pipeline delivering to the loopback sink of
-//! `benches/common/sink.rs`.
+//! `benches/common/sink.rs`, and of the peers issue 23 names (`naive`, `noop`), which send
+//! nothing.
 //!
 //! Subjects:
 //! - `honeyhive`: this crate's layer with its defaults (`HoneyHiveLayer::builder()
@@ -13,7 +14,13 @@
 //! - `otel-discard`: the same bridge and batch processor with an exporter that discards: the floor
 //!   of the bridge's background CPU;
 //! - `honeyhive-exporter`: the same bridge and batch processor with this crate's
-//!   `HoneyHiveExporter`.
+//!   `HoneyHiveExporter`;
+//! - `naive`: the straightforward layer of `benches/common/naive.rs` (fields into extensions,
+//!   `try_send` into a bounded channel on close, `serde_json` on a thread, the bytes discarded),
+//!   over the registry: what a span costs without this crate's design;
+//! - `noop`: the registry and a layer that does nothing: the floor of the application thread's
+//!   CPU and of memory. It delivers nothing by design: its delivered count is 0 and loss does not
+//!   apply (shown as –), so its CPU per delivered span is – too.
 //!
 //! How: the parent process starts the sink, then runs each subject in a child process (this
 //! binary again, with `__throughput_child <subject> <run>` and the sink's URL in `TP_SINK_URL`),
@@ -28,9 +35,11 @@
 //! - peak RSS (`VmHWM`).
 //!
 //! Delivered spans are counted by the pipelines: this crate's counters (`Guard::shutdown`'s
-//! report, `Handle::stats`), and for the SDK subjects an exporter wrapper that adds up the spans
-//! of each export answered `Ok`. The parent cross-checks them against what the sink counted. The
-//! sink runs in the parent, on the same cores: its parsing is not in the child's CPU time.
+//! report, `Handle::stats`), for the SDK subjects an exporter wrapper that adds up the spans of
+//! each export answered `Ok`, and the naive layer's own count of spans serialised. The parent
+//! cross-checks them against what the sink counted (nothing, for `otel-discard`, `naive` and
+//! `noop`). The sink runs in the parent, on the same cores: its parsing is not in the child's CPU
+//! time.
 //!
 //! Modes, each run in rounds (subjects interleaved, the order rotating each round), reported as
 //! median (min–max):
@@ -50,7 +59,7 @@
 //! the API key and URL variables (`HH_INGESTION_API_KEY`, `HH_PROJECT_API_KEY`, `HH_API_KEY`,
 //! `HH_DATA_PLANE_URL`, `HH_API_URL`), `HH_DISABLE_TRACING`, `OTEL_SDK_DISABLED` and
 //! `OTEL_EXPORTER_OTLP_*`, and keeps other `HH_*` and `OTEL_*` settings, which the header lists.
-//! The default run takes 3 to 4 minutes on 2 cores:
+//! The default run takes 4 to 6 minutes on 2 cores:
 //!
 //! ```text
 //! cargo bench --all-features --bench throughput
@@ -59,6 +68,9 @@
 //! ```
 
 mod common;
+// Only this bench's: not in `common/mod.rs`, which every bench compiles.
+#[path = "common/naive.rs"]
+mod naive;
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -77,7 +89,7 @@ use tracing_subscriber::layer::SubscriberExt;
 
 use common::measure::{peak_rss_kib, process_cpu, thousands, thread_cpu, utc_now};
 use common::sink::{Counts, Sink};
-use common::{Counted, Discard, ExportCounts, SPANS};
+use common::{Counted, Discard, ExportCounts, Noop, SPANS};
 
 /// The first argument of a child process.
 const CHILD: &str = "__throughput_child";
@@ -86,13 +98,18 @@ const RESULT: &str = "TP_RESULT ";
 /// How long a child's pipeline may take to deliver what it holds at the end.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-const SUBJECTS: [&str; 5] = [
+const SUBJECTS: [&str; 7] = [
     "honeyhive",
     "honeyhive-across",
     "otlp",
     "otel-discard",
     "honeyhive-exporter",
+    "naive",
+    "noop",
 ];
+/// The subject that delivers nothing by design (the registry and a layer that does nothing):
+/// loss does not apply to it.
+const FLOOR: &str = "noop";
 const MODES: [&str; 3] = ["flood", "rate", "rss"];
 
 fn main() {
@@ -209,6 +226,10 @@ enum Pipeline {
         counts: Option<Arc<ExportCounts>>,
         handle: Option<Handle>,
     },
+    /// The naive layer of `benches/common/naive.rs`.
+    Naive(naive::Handle),
+    /// The registry and a layer that does nothing.
+    Noop,
 }
 
 fn bridge(provider: &SdkTracerProvider) -> Dispatch {
@@ -270,6 +291,15 @@ fn build(subject: &str, sink_url: &str) -> (Pipeline, Dispatch) {
             let handle = exporter.handle();
             batched(exporter, None, Some(handle))
         }
+        "naive" => {
+            let (layer, handle) = naive::layer();
+            let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+            (Pipeline::Naive(handle), dispatch)
+        }
+        "noop" => {
+            let dispatch = Dispatch::new(tracing_subscriber::registry().with(Noop));
+            (Pipeline::Noop, dispatch)
+        }
         other => panic!("unknown subject `{other}`"),
     }
 }
@@ -307,8 +337,10 @@ fn sent_of(stats: &Stats) -> Sent {
 }
 
 impl Pipeline {
-    /// Shuts the pipeline down and says what became of the `produced` spans.
-    fn finish(self, produced: u64, measured: &mut Measured) {
+    /// Shuts the pipeline down and says what became of the `produced` spans. `dispatch` is the
+    /// subscriber the workload ran under: a pipeline that needs it gone to shut down takes it
+    /// (the naive layer's channel closes with it); the others leave it to the caller.
+    fn finish(self, dispatch: &mut Option<Dispatch>, produced: u64, measured: &mut Measured) {
         measured.produced = produced;
         match self {
             Pipeline::Layer(guard) => {
@@ -368,6 +400,23 @@ impl Pipeline {
                     measured.sent = sent_of(&stats);
                 }
             }
+            Pipeline::Naive(handle) => {
+                // The layer holds the channel's only sender: its thread ends once the layer is
+                // dropped with the subscriber.
+                drop(dispatch.take());
+                let report = handle.shutdown(DEADLINE);
+                measured.delivered = report.delivered;
+                measured.dropped = report.dropped.iter().map(|(_, n)| n).sum();
+                measured.reasons = report
+                    .dropped
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(reason, n)| (reason.to_owned(), n))
+                    .collect();
+                measured.shutdown_complete = report.complete;
+            }
+            // Nothing delivered, nothing dropped, nothing to shut down.
+            Pipeline::Noop => measured.shutdown_complete = true,
         }
     }
 }
@@ -448,7 +497,8 @@ fn child(args: &[String]) {
     measured.pacing_cpu_s = inside.map_or(0.0, |inside| (main_thread - inside).as_secs_f64());
     measured.app_cpu_s = inside.unwrap_or(main_thread).as_secs_f64();
     measured.workload_s = start.elapsed().as_secs_f64();
-    pipeline.finish(workloads * SPANS, &mut measured);
+    let mut dispatch = Some(dispatch);
+    pipeline.finish(&mut dispatch, workloads * SPANS, &mut measured);
     measured.total_s = start.elapsed().as_secs_f64();
     measured.cpu_s = (process_cpu() - cpu_start).as_secs_f64() - measured.pacing_cpu_s;
     measured.peak_rss_kib = peak_rss_kib();
@@ -725,6 +775,28 @@ fn each(samples: &[Sample], subject: &str, metric: impl Fn(&Measured) -> u64) ->
     values.join(", ")
 }
 
+/// A loss column's cell: – for the subject that delivers nothing by design.
+fn loss(subject: &str, cell: impl FnOnce() -> String) -> String {
+    if subject == FLOOR {
+        "–".into()
+    } else {
+        cell()
+    }
+}
+
+/// What the tables say of the floor, when it ran.
+fn floor_note(subjects: &[&str]) -> String {
+    if subjects.contains(&FLOOR) {
+        format!(
+            "\n`{FLOOR}` (the registry and a layer that does nothing) delivers nothing by design: \
+             the floor of app-thread CPU and of memory; loss and CPU per delivered span do not \
+             apply to it (–).\n"
+        )
+    } else {
+        String::new()
+    }
+}
+
 fn per(numerator: f64, denominator: u64) -> f64 {
     if denominator == 0 {
         f64::NAN
@@ -755,7 +827,14 @@ fn check(sample: &Sample) -> Result<(), String> {
     };
     let sink = &sample.sink;
     let mut problems = Vec::new();
-    if m.delivered + m.dropped != m.produced {
+    if sample.subject == FLOOR {
+        if m.delivered + m.dropped > 0 {
+            problems.push(format!(
+                "delivered {} and dropped {}, where it delivers nothing",
+                m.delivered, m.dropped
+            ));
+        }
+    } else if m.delivered + m.dropped != m.produced {
         problems.push(format!(
             "delivered + dropped = {} ≠ produced {}",
             m.delivered + m.dropped,
@@ -772,6 +851,7 @@ fn check(sample: &Sample) -> Result<(), String> {
             (m.sent.sessions, m.sent.events, m.sent.session_updates, 0)
         }
         "otlp" => (0, 0, 0, m.sent.otlp_exports),
+        // otel-discard, naive and noop send nothing.
         _ => (0, 0, 0, 0),
     };
     let received = (
@@ -824,7 +904,9 @@ fn accounting(title: &str, samples: &[Sample], subjects: &[&'static str]) -> Str
             }
         }
         let dropped = sum(&|m| m.dropped);
-        let reasons = if reasons.is_empty() {
+        let reasons = if *subject == FLOOR {
+            "– (delivers nothing by design)".to_owned()
+        } else if reasons.is_empty() {
             thousands(dropped)
         } else {
             let list: Vec<String> = reasons
@@ -909,15 +991,16 @@ fn flood(settings: &Settings, sink: &Sink) {
             "| {subject} | {} | {} | {} | {} | {} | {} |",
             cell(&samples, subject, 0, |m| m.produced as f64 / m.workload_s),
             cell(&samples, subject, 0, |m| m.delivered as f64 / m.total_s),
-            cell(&samples, subject, 1, |m| per(
+            loss(subject, || cell(&samples, subject, 1, |m| per(
                 m.dropped as f64 * 100.0,
                 m.produced
-            )),
+            ))),
             cell(&samples, subject, 2, cpu_us_per_delivered),
             cell(&samples, subject, 2, background_us_per_delivered),
             cell(&samples, subject, 0, app_ns_per_span),
         );
     }
+    out.push_str(&floor_note(&settings.subjects));
     out.push_str(&accounting("flood", &samples, &settings.subjects));
     println!("{out}");
 }
@@ -957,13 +1040,14 @@ fn rate(settings: &Settings, sink: &Sink) {
                 thousands(*spans_per_s as u64),
                 cell(samples, subject, 0, |m| m.produced as f64 / m.workload_s),
                 cell(samples, subject, 0, |m| m.delivered as f64),
-                each(samples, subject, |m| m.dropped),
+                loss(subject, || each(samples, subject, |m| m.dropped)),
                 cell(samples, subject, 2, cpu_us_per_delivered),
                 cell(samples, subject, 2, background_us_per_delivered),
                 cell(samples, subject, 0, app_ns_per_span),
             );
         }
     }
+    out.push_str(&floor_note(&settings.subjects));
     for (spans_per_s, samples) in &all {
         let title = format!("rate {} spans/s", thousands(*spans_per_s as u64));
         out.push_str(&accounting(&title, samples, &settings.subjects));
@@ -1002,10 +1086,11 @@ fn rss(settings: &Settings, sink: &Sink) {
                 cell(samples, subject, 1, |m| mib(m.peak_rss_kib)),
                 cell(samples, subject, 1, |m| mib(m.rss_start_kib)),
                 cell(samples, subject, 0, |m| m.delivered as f64),
-                cell(samples, subject, 0, |m| m.dropped as f64),
+                loss(subject, || cell(samples, subject, 0, |m| m.dropped as f64)),
             );
         }
     }
+    out.push_str(&floor_note(&settings.subjects));
     for (workloads, samples) in &all {
         let title = format!("rss {} spans", thousands(workloads * SPANS));
         out.push_str(&accounting(&title, samples, &settings.subjects));
