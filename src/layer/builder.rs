@@ -257,8 +257,8 @@ impl<T> Builder<T> {
     }
 
     /// The most bytes the finished spans held at once may take (their text, fields and events,
-    /// as the exporter estimates them when they are queued), so that memory stays bounded
-    /// whatever the spans carry. A span that closes when it would not fit is dropped and counted
+    /// as the exporter's worker holds them, estimated when they are queued with the
+    /// allocator's overhead per block), so that memory stays bounded whatever the spans carry. A span that closes when it would not fit is dropped and counted
     /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
     /// whole budget. A spent budget turns new traces away as a full queue does
     /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB.
@@ -273,10 +273,12 @@ impl<T> Builder<T> {
     /// metadata and counted in [`Stats::fields_truncated`](crate::Stats::fields_truncated).
     ///
     /// Default: 64 MiB, sized for LLM payloads (60 model turns of 600 KB each closing together
-    /// fit). Memory stays within about the budget plus the events being sent (their encoded
-    /// requests, at most `with_max_concurrent_requests` × 4 MiB) plus the sessions the exporter
-    /// remembers (at most 16,384): under a flood the layer's peak RSS measured 88 MiB, flat from
-    /// 55k to 880k spans; the OpenTelemetry exporter's grew to 148 MiB (`BENCHMARKS.md`).
+    /// fit). What the pipeline holds stays within the budget and a few MiB (the spare spans the
+    /// layer records into; for the OpenTelemetry exporter, the SDK's own queue): counted by the
+    /// allocator with a server that never answers, 2.3 to 2.7 MiB above budgets of 8 and 32 MiB
+    /// (`tests/memory_budget.rs`). Beyond that come the events being sent (their encoded
+    /// requests, at most `with_max_concurrent_requests` × 4 MiB) and the sessions the exporter
+    /// remembers (at most 16,384). Peak RSS under a flood is in `BENCHMARKS.md`.
     pub fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.o.queue_bytes = Some(bytes);
         self
