@@ -17,8 +17,11 @@ use tracing_subscriber::layer::SubscriberExt;
 
 #[path = "common/live_bytes.rs"]
 mod live_bytes;
+#[path = "../benches/common/workload.rs"]
+mod workload;
 
 use live_bytes::{LiveBytes, live};
+use workload::{SPANS, prompt, workload};
 
 #[global_allocator]
 static ALLOCATOR: LiveBytes = LiveBytes;
@@ -49,25 +52,6 @@ fn black_hole() -> String {
     url
 }
 
-/// Issue 11's workload: a root and 10 model calls with a 200-byte prompt and an event each.
-fn workload(prompt: &str) {
-    let root = tracing::info_span!("request", user = "u-1", route = "/chat", attempt = 1);
-    let _root = root.enter();
-    for i in 0..10_i64 {
-        let call = tracing::info_span!(
-            "llm_call",
-            gen_ai.system = "openai",
-            gen_ai.request.model = "gpt-4o-mini",
-            gen_ai.prompt = prompt,
-            gen_ai.usage.input_tokens = 120 + i,
-            gen_ai.usage.output_tokens = 40 + i,
-            gen_ai.request.temperature = 0.2,
-        );
-        let _call = call.enter();
-        tracing::info!(i, "calling the model");
-    }
-}
-
 /// Runs the workload under `dispatch` until the budget has turned `turned_away` spans away,
 /// and returns the most live bytes seen above `baseline`, and the workloads run.
 fn fill(
@@ -76,7 +60,7 @@ fn fill(
     baseline: isize,
     turned_away: u64,
 ) -> (isize, u64) {
-    let prompt = "p".repeat(200);
+    let prompt = prompt();
     let (mut peak, mut workloads) = (0, 0);
     let deadline = Instant::now() + Duration::from_secs(60);
     tracing::dispatcher::with_default(dispatch, || {
@@ -131,7 +115,7 @@ fn the_layer_holds_no_more_than_its_byte_budget_and_a_constant() {
         let stats = guard.shutdown(Duration::from_millis(200)).stats;
         assert_eq!(
             stats.delivered() + stats.lost(),
-            workloads * 11,
+            workloads * SPANS,
             "{stats:?}"
         );
         peak
