@@ -275,7 +275,7 @@ impl<T> Builder<T> {
     /// Default: 64 MiB, sized for LLM payloads (60 model turns of 600 KB each closing together
     /// fit). What the pipeline holds stays within the budget and a few MiB (the spare spans the
     /// layer records into; for the OpenTelemetry exporter, the SDK's own queue): counted by the
-    /// allocator with a server that never answers, 2.3 to 2.7 MiB above budgets of 8 and 32 MiB
+    /// allocator with a server that never answers, 2.1 to 2.9 MiB above budgets of 8 and 32 MiB
     /// (`tests/memory_budget.rs`). Beyond that come the events being sent (their encoded
     /// requests, at most `with_max_concurrent_requests` × 4 MiB) and the sessions the exporter
     /// remembers (at most 16,384). Peak RSS under a flood is in `BENCHMARKS.md`.
