@@ -258,7 +258,8 @@ impl<T> Builder<T> {
 
     /// The most bytes the finished spans held at once may take (their text, fields and events,
     /// as the exporter's worker holds them, estimated when they are queued with the
-    /// allocator's overhead per block), so that memory stays bounded whatever the spans carry. A span that closes when it would not fit is dropped and counted
+    /// allocator's overhead per block), so that memory stays bounded whatever the spans carry.
+    /// A span that closes when it would not fit is dropped and counted
     /// ([`Dropped::queue_bytes`](crate::Dropped::queue_bytes)), and so is one larger than the
     /// whole budget. A spent budget turns new traces away as a full queue does
     /// ([`with_queue_capacity`](Self::with_queue_capacity)). At least 64 KiB.
