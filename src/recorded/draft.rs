@@ -113,7 +113,7 @@ impl Draft {
             + (self.fields.len() + self.log_fields.len())
                 * std::mem::size_of::<(Name, FieldValue)>()
             + self.logs.len() * std::mem::size_of::<Log>()
-            + blocks * super::BLOCK_OVERHEAD
+            + blocks * super::footprint::BLOCK_OVERHEAD
     }
 
     /// The bytes its buffers hold room for.
