@@ -159,3 +159,44 @@ fn a_trace_turned_away_by_a_refilling_queue_allocates_nothing() {
         "allocations per trace turned away: {counts:?}"
     );
 }
+
+#[test]
+fn a_burst_after_a_quiet_time_records_into_spans_the_worker_gives_back() {
+    // The pool keeps up to 1,024 spare spans. A burst of 3,300 after a quiet time, with the
+    // worker idle until its next tick (a quarter of a second) and the wake-up mark (4,096 spans
+    // held) out of reach, used to record every span past the spares into five new allocations.
+    // Now the first span that finds the pool empty wakes the worker, which takes the burst in
+    // and gives the boxes back as it goes.
+    let (_server, guard, dispatch) = pipeline();
+    let prompt = "p".repeat(200);
+    let workload = |round: i64| {
+        let _root = info_span!("request", user = "u-1", attempt = round).entered();
+        for i in 0..10 {
+            let _call = info_span!(
+                "llm_call",
+                gen_ai.request.model = "gpt-4o-mini",
+                gen_ai.prompt = prompt.as_str(),
+                i
+            )
+            .entered();
+            tracing::info!(i, "calling the model");
+        }
+    };
+    let per_span = tracing::dispatcher::with_default(&dispatch, || {
+        // Warm: 2,200 spans delivered, their boxes back in the pool.
+        (0..200).for_each(workload);
+        guard.flush(Duration::from_secs(20)).expect("delivered");
+        // Quiet: the worker finds nothing and goes back to its tick.
+        std::thread::sleep(Duration::from_millis(50));
+        let before = allocations();
+        (0..300).for_each(workload);
+        (allocations() - before) as f64 / 3_300.0
+    });
+    eprintln!("allocations per span in a burst after a quiet time: {per_span:.2}");
+    assert!(
+        per_span <= 2.0,
+        "allocations per span in the burst: {per_span:.2}"
+    );
+    let report = guard.shutdown(Duration::from_secs(20));
+    assert_eq!(report.stats.delivered(), 5_500);
+}

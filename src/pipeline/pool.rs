@@ -13,6 +13,10 @@ use crate::recorded::{Draft, Fields, FinishedSpan, Name, SessionSeed};
 /// How many spare spans the pool keeps: enough for the spans that close between two of the
 /// worker's visits to the queue at a high rate; each keeps at most a few KiB of buffers.
 const SPARE: usize = 1024;
+/// How many spare spans the pool starts with (about 100 KiB): an application's first spans,
+/// and any burst of that many open at once, are recorded warm, and the layer wakes the worker
+/// for spares only when more than that are waiting for it.
+const WARM: usize = 64;
 
 #[derive(Debug)]
 pub(crate) struct Pool {
@@ -25,7 +29,7 @@ pub(crate) struct Pool {
 impl Default for Pool {
     fn default() -> Self {
         let (give, take) = crossbeam_channel::bounded(SPARE);
-        Pool {
+        let pool = Pool {
             give,
             take,
             blank: Arc::new(SessionSeed {
@@ -37,18 +41,31 @@ impl Default for Pool {
                 start_ms: 0,
                 fields: Fields::default(),
             }),
+        };
+        for _ in 0..WARM {
+            let _ = pool.give.try_send(pool.new_span());
         }
+        pool
     }
 }
 
 impl Pool {
     /// A blank span to record into: a spare one, else a new one.
+    #[cfg(test)]
     pub(crate) fn take(&self) -> Box<FinishedSpan> {
-        self.take.try_recv().unwrap_or_else(|_| {
-            let mut span = Box::new(FinishedSpan::blank(Arc::clone(&self.blank)));
-            span.draft = Draft::warm();
-            span
-        })
+        self.spare().unwrap_or_else(|| self.new_span())
+    }
+
+    /// A spare span, if the worker has given one back.
+    pub(crate) fn spare(&self) -> Option<Box<FinishedSpan>> {
+        self.take.try_recv().ok()
+    }
+
+    /// A new blank span, with warm buffers.
+    pub(crate) fn new_span(&self) -> Box<FinishedSpan> {
+        let mut span = Box::new(FinishedSpan::blank(Arc::clone(&self.blank)));
+        span.draft = Draft::warm();
+        span
     }
 
     /// Takes `span` back: blanked, keeping its draft's buffers, for another span.

@@ -3,7 +3,7 @@
 //! layer's end of it, the [`Producer`], which never blocks.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::TrySendError;
@@ -58,6 +58,9 @@ pub(crate) struct Shared {
     /// [`Producer::send`] right now: closing waits for them, so that every span sent before the
     /// close is on the queue when it is drained, and every later one is never sent.
     pub(super) sending: AtomicUsize,
+    /// The layer found the pool of spare spans empty and woke the worker; cleared when the
+    /// worker takes spans in.
+    pub(super) pool_dry: AtomicBool,
 }
 
 impl Shared {
@@ -71,6 +74,7 @@ impl Shared {
             wake_at: (capacity / 8).max(1),
             filled: AtomicU8::new(OPEN),
             sending: AtomicUsize::new(0),
+            pool_dry: AtomicBool::new(false),
         }
     }
 
@@ -150,9 +154,17 @@ pub(crate) struct Producer {
 }
 
 impl Producer {
-    /// A blank span for the layer to record into, warm from the pool when one is spare.
+    /// A blank span for the layer to record into, warm from the pool when one is spare. When
+    /// none is, the worker has not taken spans in for a while (idle, it looks at the queue at
+    /// its tick): it is woken, once until it does, so that the boxes come back before many
+    /// more spans are recorded into new allocations.
     pub(crate) fn fresh(&self) -> Box<FinishedSpan> {
-        self.pool.take()
+        self.pool.spare().unwrap_or_else(|| {
+            if !self.shared.pool_dry.swap(true, Ordering::AcqRel) {
+                let _ = self.control.send(Control::Wake);
+            }
+            self.pool.new_span()
+        })
     }
 
     /// A span the layer took and did not send, back to the pool.

@@ -23,6 +23,11 @@ impl Worker {
     /// Takes the spans on the queue, at most [`TAKE_IN_MAX`] a turn so that a deep queue never
     /// keeps a flush's or a shutdown's deadline waiting; returns how many.
     pub(super) fn take_in(&mut self) -> usize {
+        // The spans taken in give their boxes back to the pool: the layer may wake us again
+        // when it finds the pool empty.
+        self.shared
+            .pool_dry
+            .store(false, std::sync::atomic::Ordering::Release);
         let now = Instant::now();
         let mut n = 0;
         while n < TAKE_IN_MAX
