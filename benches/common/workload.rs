@@ -1,5 +1,6 @@
 //! Issue 11's workload, which every throughput and cost figure in `BENCHMARKS.md` runs, and
-//! `tests/memory_budget.rs` too (it includes this file with `#[path]`).
+//! `tests/memory_budget.rs` and `tests/allocations.rs` too (they include this file with
+//! `#[path]`).
 
 /// Spans in one workload: the root and its ten children.
 pub const SPANS: u64 = 11;
