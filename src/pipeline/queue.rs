@@ -155,12 +155,13 @@ pub(crate) struct Producer {
 
 impl Producer {
     /// A blank span for the layer to record into, warm from the pool when one is spare. When
-    /// none is, the worker has not taken spans in for a while (idle, it looks at the queue at
-    /// its tick): it is woken, once until it does, so that the boxes come back before many
-    /// more spans are recorded into new allocations.
+    /// none is and spans wait on the queue, the worker has not taken them in for a while (idle,
+    /// it looks at the queue at its tick): it is woken, once until it does, so that their boxes
+    /// come back before many more spans are recorded into new allocations. With nothing on the
+    /// queue (many spans open at once, none closed yet) a wake-up would give nothing back.
     pub(crate) fn fresh(&self) -> Box<FinishedSpan> {
         self.pool.spare().unwrap_or_else(|| {
-            if !self.shared.pool_dry.swap(true, Ordering::AcqRel) {
+            if !self.spans.is_empty() && !self.shared.pool_dry.swap(true, Ordering::AcqRel) {
                 let _ = self.control.send(Control::Wake);
             }
             self.pool.new_span()
